@@ -1,0 +1,39 @@
+using System.Diagnostics.Metrics;
+
+namespace Chat.Core.Diagnostics;
+
+/// <summary>The server's own instruments (meter "Chat"), exported at /metrics. docs/operations.md describes each.</summary>
+public sealed class ChatMetrics : IDisposable
+{
+    public const string MeterName = "Chat";
+    private readonly Meter _meter = new(MeterName);
+
+    public ChatMetrics()
+    {
+        MessagesAccepted = _meter.CreateCounter<long>("chat.messages.accepted", "{message}", "Messages stored (first time, not retries).");
+        MessagesDelivered = _meter.CreateCounter<long>("chat.messages.delivered", "{message}", "new_message frames written to sockets.");
+        CommitBatchSize = _meter.CreateHistogram<int>("chat.commit.batch_size", "{message}", "Messages per group-commit transaction.");
+        CommitLatency = _meter.CreateHistogram<double>("chat.commit.duration", "ms", "Time of one group-commit transaction.");
+        SlowConsumerDisconnects = _meter.CreateCounter<long>("chat.connections.slow_consumer_closed", "{connection}", "Sockets closed with 4008.");
+        BackplanePublished = _meter.CreateCounter<long>("chat.backplane.published", "{event}", "Events published to other nodes.");
+        BackplaneReceived = _meter.CreateCounter<long>("chat.backplane.received", "{event}", "Events received from other nodes.");
+    }
+
+    public Counter<long> MessagesAccepted { get; }
+    public Counter<long> MessagesDelivered { get; }
+    public Histogram<int> CommitBatchSize { get; }
+    public Histogram<double> CommitLatency { get; }
+    public Counter<long> SlowConsumerDisconnects { get; }
+    public Counter<long> BackplanePublished { get; }
+    public Counter<long> BackplaneReceived { get; }
+
+    public Meter Meter => _meter;
+
+    public void RecordCommit(int batchSize, double ms)
+    {
+        CommitBatchSize.Record(batchSize);
+        CommitLatency.Record(ms);
+    }
+
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,0 +1,121 @@
+using System.Collections.Concurrent;
+using Chat.Core.Delivery;
+using Chat.Core.Protocol;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Chat.Core.Presence;
+
+/// <summary>
+/// online / away / offline per user, derived from device facts. Updates go only to subscribers and only when the
+/// derived status really changes; a user whose last device left stays as they were for the grace period.
+/// </summary>
+public sealed partial class PresenceService(
+    IPresenceStore store, IBackplane backplane, ConnectionHub hub, IOptions<ChatOptions> options,
+    TimeProvider time, ILogger<PresenceService> log)
+{
+    private readonly long _graceMs = (long)(options.Value.Presence.GraceSeconds * 1000);
+    private readonly int _maxSubscriptions = options.Value.Presence.MaxSubscriptionsPerConnection;
+    private readonly ConcurrentDictionary<string, string> _lastPublished = new(StringComparer.Ordinal);
+
+    private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public (string Status, long LastSeen) Derive(PresenceFacts f, long now)
+    {
+        if (f.Connected > 0) return (f.Active > 0 ? PresenceStatus.Online : PresenceStatus.Away, now);
+        if (f.LastSeen > 0 && now - f.LastSeen < _graceMs) return (f.LastStatus, f.LastSeen);
+        return (PresenceStatus.Offline, f.LastSeen);
+    }
+
+    public async Task ConnectedAsync(IDeviceSink sink, CancellationToken ct)
+    {
+        var facts = await store.SetDeviceAsync(sink.UserId, sink.DeviceId, away: false, Now, ct);
+        await PublishIfChangedAsync(facts, ct);
+    }
+
+    public async Task SetStatusAsync(IDeviceSink sink, string? status, CancellationToken ct)
+    {
+        if (status is not (PresenceStatus.Online or PresenceStatus.Away))
+            throw ChatException.Invalid("status must be 'online' or 'away'.");
+        var facts = await store.SetDeviceAsync(sink.UserId, sink.DeviceId, status == PresenceStatus.Away, Now, ct);
+        await PublishIfChangedAsync(facts, ct);
+    }
+
+    public Task HeartbeatAsync(IDeviceSink sink, CancellationToken ct) =>
+        store.RefreshAsync([(sink.UserId, sink.DeviceId)], ct).AsTask();
+
+    public async Task DisconnectedAsync(IDeviceSink sink)
+    {
+        try
+        {
+            var facts = await store.RemoveDeviceAsync(sink.UserId, sink.DeviceId, Now, CancellationToken.None);
+            if (facts.Connected > 0)
+            {
+                await PublishIfChangedAsync(facts, CancellationToken.None);
+                return;
+            }
+            // The last device left: decide after the grace period, so a quick reconnect shows no flicker.
+            _ = Task.Run(async () =>
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(_graceMs + 50), time);
+                var now = await store.GetAsync([sink.UserId], CancellationToken.None);
+                await PublishIfChangedAsync(now[0], CancellationToken.None);
+            });
+        }
+        catch (Exception ex)
+        {
+            LogPresenceFailed(log, sink.UserId, ex);
+        }
+    }
+
+    public async Task<IReadOnlyList<PresenceDto>> GetAsync(IReadOnlyCollection<string> userIds, CancellationToken ct)
+    {
+        var facts = await store.GetAsync(userIds, ct);
+        long now = Now;
+        return facts.Select(f =>
+        {
+            var (status, lastSeen) = Derive(f, now);
+            return new PresenceDto(f.UserId, status, lastSeen);
+        }).ToList();
+    }
+
+    /// <summary>Subscribes a connection and sends the current state of each user at once.</summary>
+    public async Task SubscribeAsync(IDeviceSink sink, HashSet<string> subscriptions, IReadOnlyList<string>? userIds, CancellationToken ct)
+    {
+        if (userIds is not { Count: > 0 }) throw ChatException.Invalid("user_ids is required.");
+        var fresh = userIds.Where(id => !string.IsNullOrEmpty(id) && !subscriptions.Contains(id)).Distinct(StringComparer.Ordinal).ToList();
+        if (subscriptions.Count + fresh.Count > _maxSubscriptions)
+            throw ChatException.Invalid($"A connection can subscribe to at most {_maxSubscriptions} users.");
+        foreach (string id in fresh)
+        {
+            subscriptions.Add(id);
+            hub.Subscribe(id, sink);
+        }
+        foreach (var p in await GetAsync(userIds.Distinct(StringComparer.Ordinal).ToList(), ct))
+            sink.TrySend(Frames.Encode(new PresenceFrame(p.UserId, p.Status, p.LastSeen)));
+    }
+
+    public void Unsubscribe(IDeviceSink sink, HashSet<string> subscriptions, IReadOnlyList<string>? userIds)
+    {
+        if (userIds is null) throw ChatException.Invalid("user_ids is required.");
+        foreach (string id in userIds)
+            if (subscriptions.Remove(id)) hub.Unsubscribe(id, sink);
+    }
+
+    public void UnsubscribeAll(IDeviceSink sink, HashSet<string> subscriptions)
+    {
+        foreach (string id in subscriptions) hub.Unsubscribe(id, sink);
+        subscriptions.Clear();
+    }
+
+    private async Task PublishIfChangedAsync(PresenceFacts facts, CancellationToken ct)
+    {
+        var (status, lastSeen) = Derive(facts, Now);
+        if (_lastPublished.TryGetValue(facts.UserId, out var prev) && prev == status) return;
+        _lastPublished[facts.UserId] = status;
+        await backplane.PublishPresenceAsync(facts.UserId, Frames.Encode(new PresenceFrame(facts.UserId, status, lastSeen)), ct);
+    }
+
+    [LoggerMessage(1301, LogLevel.Warning, "Presence update for user {UserId} failed")]
+    private static partial void LogPresenceFailed(ILogger logger, string userId, Exception ex);
+}

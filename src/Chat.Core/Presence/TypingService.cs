@@ -1,0 +1,110 @@
+using Chat.Core.Delivery;
+using Chat.Core.Protocol;
+using Chat.Core.Services;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Chat.Core.Presence;
+
+/// <summary>
+/// Typing indicators: relayed to the other members' online devices, never stored. The server stops a typer itself
+/// after the timeout or when the typing device disconnects; repeated starts are re-broadcast at most every ~2 s.
+/// </summary>
+public sealed class TypingService(MembershipCache membership, IBackplane backplane, IOptions<ChatOptions> options, TimeProvider time) : BackgroundService
+{
+    private sealed class Typer
+    {
+        public required string DeviceId;
+        public long ExpiresAt;
+        public long LastBroadcast;
+    }
+
+    private readonly object _gate = new();
+    private readonly Dictionary<(string ChatId, string UserId), Typer> _typing = [];
+    private readonly long _timeoutMs = (long)(options.Value.Presence.TypingTimeoutSeconds * 1000);
+    private readonly long _rebroadcastMs = (long)(options.Value.Presence.TypingRebroadcastSeconds * 1000);
+
+    private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public async Task StartAsync(string userId, string deviceId, string? chatId, CancellationToken ct)
+    {
+        var members = await membership.RequireMemberAsync(chatId, userId, hideForbidden: false, ct);
+        long now = Now;
+        bool broadcast;
+        lock (_gate)
+        {
+            var key = (members.ChatId, userId);
+            if (_typing.TryGetValue(key, out var t))
+            {
+                t.ExpiresAt = now + _timeoutMs;
+                t.DeviceId = deviceId;
+                broadcast = now - t.LastBroadcast >= _rebroadcastMs;
+                if (broadcast) t.LastBroadcast = now;
+            }
+            else
+            {
+                _typing[key] = new Typer { DeviceId = deviceId, ExpiresAt = now + _timeoutMs, LastBroadcast = now };
+                broadcast = true;
+            }
+        }
+        if (broadcast) await RelayAsync("typing_start", members, userId, ct);
+    }
+
+    public async Task StopAsync(string userId, string? chatId, CancellationToken ct)
+    {
+        var members = await membership.RequireMemberAsync(chatId, userId, hideForbidden: false, ct);
+        lock (_gate) _typing.Remove((members.ChatId, userId));
+        await RelayAsync("typing_stop", members, userId, ct);
+    }
+
+    /// <summary>The device's connection closed: stop whatever it was typing.</summary>
+    public async Task DeviceGoneAsync(string deviceId)
+    {
+        List<(string ChatId, string UserId)> stopped;
+        lock (_gate)
+        {
+            stopped = _typing.Where(kv => kv.Value.DeviceId == deviceId).Select(kv => kv.Key).ToList();
+            foreach (var key in stopped) _typing.Remove(key);
+        }
+        await StopAllAsync(stopped);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Clamp(_timeoutMs / 10, 50, 500)), time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                long now = Now;
+                List<(string ChatId, string UserId)> expired;
+                lock (_gate)
+                {
+                    if (_typing.Count == 0) continue;
+                    expired = _typing.Where(kv => kv.Value.ExpiresAt <= now).Select(kv => kv.Key).ToList();
+                    foreach (var key in expired) _typing.Remove(key);
+                }
+                await StopAllAsync(expired);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task StopAllAsync(List<(string ChatId, string UserId)> stopped)
+    {
+        foreach (var (chatId, userId) in stopped)
+        {
+            var members = await membership.GetAsync(chatId, CancellationToken.None);
+            if (members is not null) await RelayAsync("typing_stop", members, userId, CancellationToken.None);
+        }
+    }
+
+    private ValueTask RelayAsync(string type, ChatMembers members, string userId, CancellationToken ct)
+    {
+        var others = members.Members.Where(m => m != userId).ToList();
+        if (others.Count == 0) return ValueTask.CompletedTask;
+        return backplane.SendToUsersAsync(others, new OutboundEvent(Frames.Encode(new TypingFrame(type, members.ChatId, userId))), ct);
+    }
+}

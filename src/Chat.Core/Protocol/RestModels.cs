@@ -1,0 +1,54 @@
+using System.Text.Json.Serialization;
+
+namespace Chat.Core.Protocol;
+
+// REST request and response bodies (PROTOCOL.md). Shared by the server and the .NET client.
+
+public sealed record ErrorBody(string Code, string Error);
+
+public sealed record RegisterRequest(string? Username, string? Password, string? DisplayName = null, string? DeviceName = null);
+public sealed record LoginRequest(string? Username, string? Password, string? DeviceName = null);
+public sealed record AuthResponse(string UserId, string Username, string DisplayName, string DeviceId, string Token);
+
+public sealed record DeviceDto(string DeviceId, string DeviceName, long CreatedAt, long LastActive, bool Online);
+public sealed record DeviceList(IReadOnlyList<DeviceDto> Devices);
+
+public sealed record MeDto(string UserId, string Username, string DisplayName, long CreatedAt);
+public sealed record UserDto(string UserId, string Username, string DisplayName, string Status, long LastSeen);
+public sealed record UserSummaryDto(string UserId, string Username, string DisplayName);
+public sealed record UserList(IReadOnlyList<UserSummaryDto> Users);
+
+public sealed record PresenceDto(string UserId, string Status, long LastSeen);
+public sealed record PresenceList(IReadOnlyList<PresenceDto> Presence);
+
+public sealed record DirectChatRequest(string? UserId);
+public sealed record ChatIdResponse(string ChatId);
+
+public sealed record CreateGroupRequest(string? Name, string? Description, List<string>? Members);
+public sealed record UpdateGroupRequest(string? Name, string? Description);
+public sealed record AddMembersRequest(List<string>? UserIds);
+public sealed record GroupDto(
+    string GroupId, string Name, string Description, string CreatedBy, long CreatedAt,
+    IReadOnlyList<string> Members, IReadOnlyList<string> Admins);
+
+public sealed record LastMessageDto(string MessageId, long Seq, string From, string Content, long Timestamp);
+public sealed record OtherUserDto(string UserId, string Username, string DisplayName, string Status);
+public sealed record ChatSummaryDto(
+    string ChatId, string Type,
+    OtherUserDto? OtherUser, string? Name, int? MemberCount,
+    LastMessageDto? LastMessage, long UnreadCount, long LastReadSeq, long UpdatedAt);
+public sealed record ChatList(IReadOnlyList<ChatSummaryDto> Chats, bool HasMore);
+
+public sealed record MessageDto(
+    string MessageId, string ChatId, long Seq, string From, string Content, long Timestamp,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] AttachmentInfo? Attachment,
+    bool IsRead, string? Status, string ClientMsgId);
+public sealed record MessagePage(IReadOnlyList<MessageDto> Messages, bool HasMore);
+
+public sealed record MemberReceiptDto(string UserId, long DeliveredSeq, long ReadSeq);
+public sealed record ReceiptList(IReadOnlyList<MemberReceiptDto> Members);
+
+public sealed record ReadRequest(long? Seq, string? MessageId = null);
+
+public sealed record UploadUrlRequest(string? FileName, string? FileType, long? FileSize);
+public sealed record UploadUrlResponse(string FileId, string UploadUrl, int ExpiresIn);

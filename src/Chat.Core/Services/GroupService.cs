@@ -1,0 +1,102 @@
+using Chat.Core.Delivery;
+using Chat.Core.Domain;
+using Chat.Core.Protocol;
+using Chat.Core.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Chat.Core.Services;
+
+public sealed class GroupService(IGroupStore groups, IUserStore users, IBackplane backplane, IOptions<ChatOptions> options)
+{
+    private readonly int _maxMembers = options.Value.Limits.MaxGroupMembers;
+
+    public async Task<GroupDto> CreateAsync(string creatorId, CreateGroupRequest req, CancellationToken ct)
+    {
+        string name = CleanName(req.Name) ?? throw ChatException.Invalid("name is required (1-100 characters).");
+        string description = Validation.CleanLabel(req.Description, 1000) ?? "";
+        var memberIds = new List<string> { creatorId };
+        foreach (string id in req.Members ?? [])
+            if (!memberIds.Contains(id)) memberIds.Add(id);
+        if (memberIds.Count > _maxMembers)
+            throw new ChatException(ErrorCodes.GroupFull, $"A group has at most {_maxMembers} members.");
+        await RequireUsersExistAsync(memberIds, ct);
+
+        var group = new GroupRecord(Ids.NewId(), name, description, creatorId, Clock.NowMs(), memberIds, [creatorId]);
+        await groups.CreateGroupAsync(group, ct);
+        await NotifyAsync(memberIds, group.GroupId, "created", memberIds, creatorId, ct);
+        return ToDto(group);
+    }
+
+    /// <summary>The group as a member sees it; 404 for everyone else.</summary>
+    public async Task<GroupDto> GetAsync(string userId, string groupId, CancellationToken ct) =>
+        ToDto(await GetForMemberAsync(userId, groupId, ct));
+
+    public async Task<GroupDto> UpdateAsync(string userId, string groupId, UpdateGroupRequest req, CancellationToken ct)
+    {
+        var group = await GetForMemberAsync(userId, groupId, ct);
+        RequireAdmin(group, userId);
+        string? name = req.Name is null ? null : CleanName(req.Name) ?? throw ChatException.Invalid("name must be 1-100 characters.");
+        string? description = req.Description is null ? null : Validation.CleanLabel(req.Description, 1000);
+        if (name is null && description is null) throw ChatException.Invalid("Nothing to update: give name and/or description.");
+        await groups.UpdateGroupAsync(groupId, name, description, ct);
+        await NotifyAsync(group.Members, groupId, "updated", [], userId, ct);
+        return ToDto(group with { Name = name ?? group.Name, Description = description ?? group.Description });
+    }
+
+    public async Task<GroupDto> AddMembersAsync(string userId, string groupId, AddMembersRequest req, CancellationToken ct)
+    {
+        var group = await GetForMemberAsync(userId, groupId, ct);
+        RequireAdmin(group, userId);
+        if (req.UserIds is not { Count: > 0 }) throw ChatException.Invalid("user_ids is required.");
+        var ids = req.UserIds.Distinct(StringComparer.Ordinal).ToList();
+        await RequireUsersExistAsync(ids, ct);
+        var added = await groups.AddMembersAsync(groupId, ids, _maxMembers, Clock.NowMs(), ct)
+            ?? throw new ChatException(ErrorCodes.GroupFull, $"A group has at most {_maxMembers} members.");
+        await backplane.InvalidateChatAsync(groupId, ct);
+        var updated = await groups.GetGroupAsync(groupId, ct) ?? throw ChatException.NotFound("Group");
+        if (added.Count > 0) await NotifyAsync(updated.Members, groupId, "member_added", added, userId, ct);
+        return ToDto(updated);
+    }
+
+    /// <summary>An admin removes anyone; anyone removes themself (leave).</summary>
+    public async Task RemoveMemberAsync(string userId, string groupId, string memberId, CancellationToken ct)
+    {
+        var group = await GetForMemberAsync(userId, groupId, ct);
+        if (memberId != userId) RequireAdmin(group, userId);
+        if (!await groups.RemoveMemberAsync(groupId, memberId, ct)) throw ChatException.NotFound("Member");
+        await backplane.InvalidateChatAsync(groupId, ct);
+        // The removed user hears about it too, then nothing more.
+        await NotifyAsync(group.Members, groupId, "member_removed", [memberId], userId, ct);
+    }
+
+    private async Task<GroupRecord> GetForMemberAsync(string userId, string groupId, CancellationToken ct)
+    {
+        if (!ChatRef.TryParse(groupId, out var chat) || chat.IsDirect) throw ChatException.NotFound("Group");
+        var group = await groups.GetGroupAsync(groupId, ct);
+        if (group is null || !group.Members.Contains(userId)) throw ChatException.NotFound("Group");
+        return group;
+    }
+
+    private static void RequireAdmin(GroupRecord group, string userId)
+    {
+        if (!group.Admins.Contains(userId)) throw ChatException.Forbidden("Only group admins can do that.");
+    }
+
+    private async Task RequireUsersExistAsync(IReadOnlyCollection<string> ids, CancellationToken ct)
+    {
+        foreach (string id in ids)
+            if (string.IsNullOrEmpty(id) || id.Contains('_')) throw ChatException.Invalid($"'{id}' is not a user id.");
+        var found = await users.GetUsersAsync(ids, ct);
+        if (found.Count != ids.Count) throw ChatException.Invalid("Some user_ids do not exist.");
+    }
+
+    private async Task NotifyAsync(IReadOnlyList<string> recipients, string groupId, string action, IReadOnlyList<string> userIds, string by, CancellationToken ct)
+    {
+        byte[] frame = Frames.Encode(new GroupUpdateFrame(groupId, action, userIds, by));
+        await backplane.SendToUsersAsync(recipients, new OutboundEvent(frame), ct);
+    }
+
+    private static string? CleanName(string? name) => Validation.CleanLabel(name, 100) is { Length: > 0 } n ? n : null;
+
+    private static GroupDto ToDto(GroupRecord g) => new(g.GroupId, g.Name, g.Description, g.CreatedBy, g.CreatedAt, g.Members, g.Admins);
+}

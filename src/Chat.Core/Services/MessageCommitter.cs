@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Chat.Core.Delivery;
+using Chat.Core.Diagnostics;
+using Chat.Core.Protocol;
+using Chat.Core.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Chat.Core.Services;
+
+public sealed record PendingSend(NewMessage Message, IDeviceSink? Sender, string BaseUrl);
+
+/// <summary>
+/// Group commit: one loop drains the queue and stores everything waiting in ONE transaction, then acks each
+/// sender and fans each message out (encoded once). While a commit is running the next batch accumulates,
+/// so batches grow with load and one fsync serves many messages. An ack is never sent before its commit.
+/// </summary>
+public sealed partial class MessageCommitter : BackgroundService
+{
+    private readonly Channel<PendingSend> _queue;
+    private readonly IMessageStore _store;
+    private readonly MembershipCache _membership;
+    private readonly IBackplane _backplane;
+    private readonly IAttachments _attachments;
+    private readonly RecentMessages _recent;
+    private readonly ChatMetrics _metrics;
+    private readonly ILogger<MessageCommitter> _log;
+    private readonly int _maxBatch;
+
+    public MessageCommitter(
+        IMessageStore store, MembershipCache membership, IBackplane backplane, IAttachments attachments,
+        RecentMessages recent, ChatMetrics metrics, IOptions<ChatOptions> options, ILogger<MessageCommitter> log)
+    {
+        _store = store;
+        _membership = membership;
+        _backplane = backplane;
+        _attachments = attachments;
+        _recent = recent;
+        _metrics = metrics;
+        _log = log;
+        _maxBatch = options.Value.Commit.MaxBatch;
+        _queue = Channel.CreateBounded<PendingSend>(new BoundedChannelOptions(options.Value.Commit.QueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    public int QueueLength => _queue.Reader.Count;
+
+    public ValueTask EnqueueAsync(PendingSend send, CancellationToken ct) => _queue.Writer.WriteAsync(send, ct);
+
+    /// <summary>Stops taking new sends; <see cref="ExecuteAsync"/> finishes committing what is queued (SIGTERM drain).</summary>
+    public void Complete() => _queue.Writer.TryComplete();
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        Complete();
+        await base.StopAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<PendingSend>(_maxBatch);
+        // Not cancelled by stoppingToken: on shutdown the queue is completed and drained instead.
+        while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
+        {
+            batch.Clear();
+            while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var item)) batch.Add(item);
+            if (batch.Count == 0) continue;
+            await CommitAsync(batch);
+        }
+    }
+
+    private async Task CommitAsync(List<PendingSend> batch)
+    {
+        IReadOnlyList<AppendResult> results;
+        long start = Stopwatch.GetTimestamp();
+        try
+        {
+            results = await _store.AppendAsync(batch.ConvertAll(p => p.Message), CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            // Nothing of the batch is stored: tell every sender (never a false ack); clients retry with the same client_msg_id.
+            LogCommitFailed(_log, batch.Count, ex);
+            foreach (var p in batch)
+                p.Sender?.TrySend(Frames.Encode(new ErrorFrame(ErrorCodes.Unavailable, "The message store is unavailable; retry.", p.Message.ClientMsgId, 1000)));
+            await Task.Delay(100);
+            return;
+        }
+        _metrics.RecordCommit(batch.Count, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+
+        // Acks first: a sender never waits for the fan-out of a big group.
+        for (int i = 0; i < batch.Count; i++)
+        {
+            var stored = results[i].Message;
+            _recent.Add(stored.MessageId, stored.ChatId, stored.Seq);
+            if (batch[i].Sender is { } sender)
+            {
+                sender.Cursor.NoteOwn(stored.ChatId, stored.Seq);
+                sender.TrySend(Frames.Encode(new AckFrame(stored.ClientMsgId, stored.MessageId, stored.ChatId, stored.Seq, stored.Timestamp)));
+            }
+        }
+        for (int i = 0; i < batch.Count; i++)
+        {
+            if (results[i].Duplicate) continue;
+            var stored = results[i].Message;
+            _metrics.MessagesAccepted.Add(1);
+            try
+            {
+                await FanOutAsync(stored, batch[i].BaseUrl);
+            }
+            catch (Exception ex)
+            {
+                // The message is durable; devices that missed the push get it from their pointers.
+                LogFanoutFailed(_log, stored.ChatId, ex);
+            }
+        }
+    }
+
+    private async ValueTask FanOutAsync(StoredMessage m, string baseUrl)
+    {
+        var members = await _membership.GetAsync(m.ChatId, CancellationToken.None);
+        if (members is null) return;
+        AttachmentInfo? attachment = m.FileId is null ? null : await _attachments.DescribeAsync(m.FileId, baseUrl, CancellationToken.None);
+        byte[] frame = Frames.Encode(new MessageFrame(m.MessageId, m.ChatId, m.Seq, m.SenderId, m.Content, m.Timestamp, m.ClientMsgId, attachment));
+        await _backplane.SendToUsersAsync(members.Members, new OutboundEvent(frame, m.ChatId, m.Seq, m.SenderDeviceId), CancellationToken.None);
+    }
+
+    [LoggerMessage(1101, LogLevel.Error, "Commit of {Count} messages failed; senders were told to retry")]
+    private static partial void LogCommitFailed(ILogger logger, int count, Exception ex);
+
+    [LoggerMessage(1102, LogLevel.Warning, "Fan-out for chat {ChatId} failed; devices will catch up from their pointers")]
+    private static partial void LogFanoutFailed(ILogger logger, string chatId, Exception ex);
+}

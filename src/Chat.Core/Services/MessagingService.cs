@@ -1,0 +1,47 @@
+using Chat.Core.Delivery;
+using Chat.Core.Domain;
+using Chat.Core.Protocol;
+using Chat.Core.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Chat.Core.Services;
+
+/// <summary>The validated front of the message path: checks a <c>new_message</c> and hands it to the committer.</summary>
+public sealed class MessagingService(
+    MembershipCache membership, IRateLimiter rateLimiter, IAttachments attachments,
+    MessageCommitter committer, IOptions<ChatOptions> options)
+{
+    private readonly int _maxContentBytes = options.Value.Limits.MaxContentBytes;
+
+    /// <summary>Validates and queues the message; the ack (or an error frame) reaches the sender's socket after the commit.</summary>
+    public async ValueTask SendAsync(IDeviceSink sender, ClientFrame frame, string baseUrl, CancellationToken ct)
+    {
+        if (!Validation.IsValidClientMsgId(frame.ClientMsgId))
+            throw ChatException.Invalid("client_msg_id is required (1-64 characters).");
+        if (string.IsNullOrEmpty(frame.ChatId)) throw ChatException.Invalid("chat_id is required.");
+        string? fileId = frame.Attachment?.FileId;
+        if (frame.Attachment is not null && string.IsNullOrEmpty(fileId)) throw ChatException.Invalid("attachment.file_id is required.");
+        string content = frame.Content ?? "";
+        if (content.Length == 0 && fileId is null) throw ChatException.Invalid("content is required (it may be empty only with an attachment).");
+        if (content.Length > _maxContentBytes / 3 && Validation.Utf8Length(content) > _maxContentBytes)
+            throw new ChatException(ErrorCodes.ContentTooLarge, $"content is larger than {_maxContentBytes} bytes.");
+
+        var members = await membership.RequireMemberAsync(frame.ChatId, sender.UserId, hideForbidden: false, ct);
+        if (fileId is not null) await attachments.EnsureAttachableAsync(fileId, sender.UserId, ct);
+
+        var decision = await rateLimiter.TryAcquireAsync(sender.UserId, ct);
+        if (!decision.Allowed)
+            throw new ChatException(ErrorCodes.RateLimited, "Too many messages; slow down.", decision.RetryAfterMs);
+
+        string? peer = null;
+        if (!members.IsGroup)
+        {
+            ChatRef.TryParse(members.ChatId, out var chat);
+            peer = chat.Other(sender.UserId);
+        }
+        var message = new NewMessage(
+            Ids.NewMessageId(), members.ChatId, sender.UserId, sender.DeviceId, frame.ClientMsgId!,
+            content, fileId, Clock.NowMs(), peer);
+        await committer.EnqueueAsync(new PendingSend(message, sender, baseUrl), ct);
+    }
+}

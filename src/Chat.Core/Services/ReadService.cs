@@ -1,0 +1,43 @@
+using Chat.Core.Delivery;
+using Chat.Core.Domain;
+using Chat.Core.Protocol;
+using Chat.Core.Storage;
+
+namespace Chat.Core.Services;
+
+/// <summary>Read pointers: one per (user, chat), only ever moving forward.</summary>
+public sealed class ReadService(IMessageStore messages, IPointerStore pointers, MembershipCache membership, RecentMessages recent, IBackplane backplane)
+{
+    /// <param name="viaRest">REST hides chats the user is not in (404); the socket says forbidden.</param>
+    public async Task ReadAsync(string userId, string deviceId, string? chatId, long? seq, string? messageId, bool viaRest, CancellationToken ct)
+    {
+        var members = await membership.RequireMemberAsync(chatId, userId, hideForbidden: viaRest, ct);
+        chatId = members.ChatId;
+        if (seq is null)
+        {
+            if (string.IsNullOrEmpty(messageId)) throw ChatException.Invalid("seq or message_id is required.");
+            if (recent.TryGet(messageId, out var entry)) seq = entry.ChatId == chatId ? entry.Seq : null;
+            else seq = (await messages.GetMessageAsync(messageId, ct)) is { } m && m.ChatId == chatId ? m.Seq : null;
+            if (seq is null) throw ChatException.NotFound("Message");
+        }
+        if (seq < 1) throw ChatException.Invalid("seq must be at least 1.");
+        long last = await messages.GetLastSeqAsync(chatId, ct);
+        long target = Math.Min(seq.Value, last);
+        if (target < 1) return;
+
+        long old = await pointers.AdvanceReadAsync(userId, chatId, target, ct);
+        if (target <= old) return;
+
+        var at = await messages.GetMessageBySeqAsync(chatId, target, ct);
+        if (at is null) return;
+        long now = Clock.NowMs();
+        var senders = await messages.GetSendersAsync(chatId, old, target, userId, ct);
+        if (senders.Count > 0)
+        {
+            byte[] receipt = Frames.Encode(new ReadReceiptFrame(chatId, at.MessageId, at.MessageId, target, userId, now));
+            await backplane.SendToUsersAsync(senders, new OutboundEvent(receipt), ct);
+        }
+        byte[] sync = Frames.Encode(new SyncReadFrame(chatId, at.MessageId, target));
+        await backplane.SendToUsersAsync([userId], new OutboundEvent(sync, ExcludeDeviceId: deviceId), ct);
+    }
+}

@@ -1,0 +1,41 @@
+namespace Chat.Core.Storage;
+
+public sealed record UserRecord(string UserId, string Username, string DisplayName, string PasswordHash, long CreatedAt);
+
+public sealed record DeviceRecord(string DeviceId, string UserId, string DeviceName, string TokenHash, long CreatedAt, long LastActive);
+
+public sealed record GroupRecord(
+    string GroupId, string Name, string Description, string CreatedBy, long CreatedAt,
+    IReadOnlyList<string> Members, IReadOnlyList<string> Admins);
+
+/// <summary>A message accepted by the gateway, not yet stored: it has no <c>seq</c> until the store assigns one.</summary>
+/// <param name="DirectPeer">For a direct chat, the other participant (the store creates the chat on first use); null for groups.</param>
+public sealed record NewMessage(
+    string MessageId, string ChatId, string SenderId, string SenderDeviceId, string ClientMsgId,
+    string Content, string? FileId, long Timestamp, string? DirectPeer);
+
+public sealed record StoredMessage(
+    string MessageId, string ChatId, long Seq, string SenderId, string SenderDeviceId, string ClientMsgId,
+    string Content, string? FileId, long Timestamp);
+
+/// <param name="Duplicate">True when <c>(sender, client_msg_id)</c> was already stored: <see cref="Message"/> is the original.</param>
+public sealed record AppendResult(StoredMessage Message, bool Duplicate);
+
+/// <summary>History paging. <c>AfterSeq</c> reads ascending; otherwise descending from the newest (or the cursor).</summary>
+public sealed record HistoryQuery(long? BeforeTimestamp, long? BeforeSeq, long? AfterSeq, int Limit);
+
+public sealed record ChatSummaryRecord(
+    string ChatId, bool IsGroup, string? GroupName, int MemberCount,
+    StoredMessage? LastMessage, long LastReadSeq, long UnreadCount, long UpdatedAt);
+
+/// <summary>Per-member pointers of a chat: delivered = the best of the member's devices.</summary>
+public sealed record MemberPointers(string UserId, long DeliveredSeq, long ReadSeq);
+
+public sealed record DevicePointer(string DeviceId, string UserId, string ChatId, long DeliveredSeq);
+
+/// <summary>Where a device should resume in one chat: the highest seq of that chat right now, and where its pointer stands.</summary>
+public sealed record ChatHead(string ChatId, long LastSeq);
+
+public sealed record FileRecord(
+    string FileId, string OwnerId, string FileName, string ContentType, long Size, long CreatedAt,
+    bool Complete, bool HasThumbnail, long? AttachedAt);

@@ -1,0 +1,253 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Chat.Core.Domain;
+using Chat.Core.Protocol;
+
+namespace Chat.Server.Connections;
+
+internal sealed partial class DeviceConnection
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>Runs the connection to its end: ready, catch-up, then the two pumps until either stops.</summary>
+    public async Task RunAsync(GatewayServices g, CancellationToken shutdown)
+    {
+        using var link = CancellationTokenSource.CreateLinkedTokenSource(_aborted.Token, shutdown);
+        var ct = link.Token;
+        g.Hub.Add(this);
+        LogConnected(_log, DeviceId);
+        var sending = SendPumpAsync();
+        try
+        {
+            await g.Backplane.RegisterAsync(UserId, DeviceId, ct);
+            TrySend(Frames.Encode(new ReadyFrame(UserId, DeviceId, Clock.NowMs(), g.Options.Value.Gateway.HeartbeatIntervalMs)));
+            await g.Presence.ConnectedAsync(this, ct);
+            var catchUp = CatchUpAsync(g, ct);
+            await ReceivePumpAsync(g, ct);
+            await catchUp;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)
+        {
+            LogConnectionError(_log, DeviceId, ex);
+        }
+        finally
+        {
+            Close(_ws.State == WebSocketState.CloseReceived ? 1000 : CloseCodes.ShuttingDown);
+            await sending;
+            g.Hub.Remove(this);
+            g.Presence.UnsubscribeAll(this, Subscriptions);
+            await g.Typing.DeviceGoneAsync(DeviceId);
+            await g.Presence.DisconnectedAsync(this);
+            await g.Backplane.UnregisterAsync(UserId, DeviceId, CancellationToken.None);
+            LogDisconnected(_log, DeviceId, _closeCode);
+            _aborted.Dispose();
+        }
+    }
+
+    private async Task CatchUpAsync(GatewayServices g, CancellationToken ct)
+    {
+        try
+        {
+            await g.Delivery.CatchUpAsync(this, BaseUrl, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Without catch-up this device would silently miss messages: end the connection so it retries.
+            LogConnectionError(_log, DeviceId, ex);
+            Close(CloseCodes.ShuttingDown);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task ReceivePumpAsync(GatewayServices g, CancellationToken ct)
+    {
+        int max = g.Options.Value.Gateway.MaxFrameBytes;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            while (!IsClosed)
+            {
+                int length = 0;
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    if (length == buffer.Length)
+                    {
+                        byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, max + 1));
+                        buffer.AsSpan(0, length).CopyTo(bigger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = bigger;
+                    }
+                    result = await _ws.ReceiveAsync(buffer.AsMemory(length, Math.Min(buffer.Length, max + 1) - length), ct);
+                    length += result.Count;
+                    Touch();
+                    if (result.MessageType == WebSocketMessageType.Close) return;
+                    if (length > max)
+                    {
+                        Close(CloseCodes.TooBig);
+                        return;
+                    }
+                }
+                while (!result.EndOfMessage);
+
+                if (result.MessageType == WebSocketMessageType.Binary)
+                {
+                    SendError(ErrorCodes.InvalidJson, "Frames must be UTF-8 JSON text.", null);
+                    continue;
+                }
+                try
+                {
+                    StrictUtf8.GetCharCount(buffer, 0, length);
+                }
+                catch (DecoderFallbackException)
+                {
+                    Close(CloseCodes.InvalidUtf8);
+                    return;
+                }
+                await HandleFrameAsync(g, buffer.AsMemory(0, length), ct);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async Task HandleFrameAsync(GatewayServices g, ReadOnlyMemory<byte> json, CancellationToken ct)
+    {
+        ClientFrame? frame;
+        try
+        {
+            frame = JsonSerializer.Deserialize(json.Span, ChatJson.Default.ClientFrame);
+        }
+        catch (JsonException)
+        {
+            SendError(IsJsonObject(json) ? ErrorCodes.InvalidRequest : ErrorCodes.InvalidJson,
+                IsJsonObject(json) ? "A field has the wrong type." : "The frame is not a JSON object.", null);
+            return;
+        }
+        if (frame is null)
+        {
+            SendError(ErrorCodes.InvalidJson, "The frame is not a JSON object.", null);
+            return;
+        }
+        try
+        {
+            switch (frame.Type)
+            {
+                case "new_message":
+                    await g.Messaging.SendAsync(this, frame, BaseUrl, ct);
+                    break;
+                case "ack":
+                    await g.Delivery.AckAsync(UserId, DeviceId, frame.MessageId, ct);
+                    break;
+                case "read":
+                    await g.Reads.ReadAsync(UserId, DeviceId, frame.ChatId, frame.Seq, frame.MessageId, viaRest: false, ct);
+                    break;
+                case "typing_start":
+                    await g.Typing.StartAsync(UserId, DeviceId, frame.ChatId, ct);
+                    break;
+                case "typing_stop":
+                    await g.Typing.StopAsync(UserId, frame.ChatId, ct);
+                    break;
+                case "heartbeat":
+                    TrySend(Frames.Encode(new HeartbeatAckFrame(Clock.NowMs())));
+                    await g.Presence.HeartbeatAsync(this, ct);
+                    break;
+                case "set_status":
+                    await g.Presence.SetStatusAsync(this, frame.Status, ct);
+                    break;
+                case "presence_subscribe":
+                    await g.Presence.SubscribeAsync(this, Subscriptions, frame.UserIds, ct);
+                    break;
+                case "presence_unsubscribe":
+                    g.Presence.Unsubscribe(this, Subscriptions, frame.UserIds);
+                    break;
+                case null or "":
+                    SendError(ErrorCodes.InvalidRequest, "type is required.", frame.ClientMsgId);
+                    break;
+                default:
+                    SendError(ErrorCodes.UnknownType, $"Unknown frame type '{Truncate(frame.Type)}'.", frame.ClientMsgId);
+                    break;
+            }
+        }
+        catch (ChatException ex)
+        {
+            SendError(ex.Code, ex.Message, frame.ClientMsgId, ex.RetryAfterMs);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            LogFrameFailed(_log, frame.Type, DeviceId, ex);
+            SendError(ErrorCodes.Internal, "Something went wrong on the server.", frame.ClientMsgId);
+        }
+    }
+
+    private static bool IsJsonObject(ReadOnlyMemory<byte> json)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            return doc.RootElement.ValueKind == JsonValueKind.Object;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static string Truncate(string s) => s.Length <= 40 ? s : s[..40];
+
+    private void SendError(string code, string message, string? clientMsgId, int? retryAfterMs = null) =>
+        TrySend(Frames.Encode(new ErrorFrame(code, message, clientMsgId, retryAfterMs)));
+
+    private async Task SendPumpAsync()
+    {
+        var reader = _outbox.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(_aborted.Token))
+            {
+                while (reader.TryRead(out var frame))
+                {
+                    int code = Volatile.Read(ref _closeCode);
+                    if (code != 0 && code != CloseCodes.ShuttingDown) break; // 4001/4008/1009...: drop the rest; 1001 drains
+                    await _ws.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, _aborted.Token);
+                    if (_roomWaiter is { } w && reader.Count < _capacity / 2) Interlocked.CompareExchange(ref _roomWaiter, null, w)?.TrySetResult();
+                }
+                if (Volatile.Read(ref _closeCode) is var c && c != 0 && c != CloseCodes.ShuttingDown) break;
+            }
+            int closeCode = Volatile.Read(ref _closeCode);
+            if (_ws.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                using var timeout = new CancellationTokenSource(CloseGrace);
+                await _ws.CloseOutputAsync((WebSocketCloseStatus)(closeCode == 0 ? 1000 : closeCode), Describe(closeCode), timeout.Token);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            _roomWaiter?.TrySetResult();
+        }
+    }
+
+    private static string Describe(int code) => code switch
+    {
+        CloseCodes.Unauthorized => "unauthorized",
+        CloseCodes.IdleTimeout => "idle timeout",
+        CloseCodes.SlowConsumer => "slow consumer",
+        CloseCodes.TooBig => "frame too big",
+        CloseCodes.InvalidUtf8 => "invalid utf-8",
+        CloseCodes.ShuttingDown => "server shutting down",
+        _ => "",
+    };
+}

@@ -1,0 +1,122 @@
+using System.Net.WebSockets;
+using System.Threading.Channels;
+using Chat.Core;
+using Chat.Core.Delivery;
+using Chat.Core.Diagnostics;
+using Chat.Core.Protocol;
+using Chat.Core.Services;
+
+namespace Chat.Server.Connections;
+
+/// <summary>
+/// One device's WebSocket: a receive pump and a send pump around a bounded outbox. Overflowing the outbox
+/// (a client that stopped reading) closes the socket with 4008 — it never slows anyone else. Closes exactly once.
+/// </summary>
+#pragma warning disable CA1001 // _aborted is disposed when RunAsync ends: the connection's whole life
+internal sealed partial class DeviceConnection : IDeviceSink
+#pragma warning restore CA1001
+{
+    private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
+
+    private readonly WebSocket _ws;
+    private readonly Channel<ReadOnlyMemory<byte>> _outbox;
+    private readonly int _capacity;
+    private readonly CancellationTokenSource _aborted = new();
+    private readonly ChatMetrics _metrics;
+    private readonly ILogger _log;
+    private int _closeCode;
+    private TaskCompletionSource? _roomWaiter;
+    private long _lastReceivedMs;
+
+    public DeviceConnection(WebSocket ws, Principal principal, string baseUrl, ChatOptions options, ChatMetrics metrics, ILogger log)
+    {
+        _ws = ws;
+        UserId = principal.UserId;
+        DeviceId = principal.DeviceId;
+        DeviceCreatedAt = principal.DeviceCreatedAt;
+        BaseUrl = baseUrl;
+        _capacity = options.Gateway.SendQueueFrames;
+        _outbox = Channel.CreateBounded<ReadOnlyMemory<byte>>(new BoundedChannelOptions(_capacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait, // only TryWrite is used: a full outbox means "slow consumer"
+        });
+        _metrics = metrics;
+        _log = log;
+        _lastReceivedMs = Environment.TickCount64;
+    }
+
+    public string UserId { get; }
+    public string DeviceId { get; }
+    public long DeviceCreatedAt { get; }
+    public string BaseUrl { get; }
+    public DeliveryCursor Cursor { get; } = new();
+    public CancellationToken Aborted => _aborted.Token;
+    public HashSet<string> Subscriptions { get; } = new(StringComparer.Ordinal);
+    public long LastReceivedMs => Volatile.Read(ref _lastReceivedMs);
+    public int QueueLength => _outbox.Reader.Count;
+    public bool IsClosed => Volatile.Read(ref _closeCode) != 0;
+
+    public bool TrySend(ReadOnlyMemory<byte> frame)
+    {
+        if (_outbox.Writer.TryWrite(frame)) return true;
+        if (!IsClosed)
+        {
+            _metrics.SlowConsumerDisconnects.Add(1);
+            LogSlowConsumer(_log, DeviceId);
+            Close(CloseCodes.SlowConsumer);
+        }
+        return false;
+    }
+
+    public async ValueTask SendWhenRoomAsync(ReadOnlyMemory<byte> frame, CancellationToken ct)
+    {
+        // Catch-up leaves half of the queue to live traffic so that it never causes a slow-consumer close itself.
+        while (_outbox.Reader.Count >= _capacity / 2)
+        {
+            var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Interlocked.Exchange(ref _roomWaiter, waiter);
+            if (_outbox.Reader.Count < _capacity / 2) break;
+            await waiter.Task.WaitAsync(TimeSpan.FromMilliseconds(250), ct).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            ct.ThrowIfCancellationRequested();
+        }
+        if (!TrySend(frame)) throw new OperationCanceledException("Connection closed.");
+    }
+
+    public void Close(int closeCode)
+    {
+        if (Interlocked.CompareExchange(ref _closeCode, closeCode, 0) != 0) return;
+        _outbox.Writer.TryComplete();
+        // A peer that does not finish the close handshake in time is cut off.
+        _ = Task.Delay(CloseGrace).ContinueWith(_ => Abort(), TaskScheduler.Default);
+    }
+
+    private void Abort()
+    {
+        try
+        {
+            _aborted.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        _ws.Abort();
+    }
+
+    private void Touch() => Volatile.Write(ref _lastReceivedMs, Environment.TickCount64);
+
+    [LoggerMessage(2001, LogLevel.Debug, "Device {DeviceId} connected")]
+    public static partial void LogConnected(ILogger logger, string deviceId);
+
+    [LoggerMessage(2002, LogLevel.Debug, "Device {DeviceId} disconnected (close code {Code})")]
+    public static partial void LogDisconnected(ILogger logger, string deviceId, int code);
+
+    [LoggerMessage(2003, LogLevel.Information, "Device {DeviceId} is a slow consumer; closing its socket with 4008")]
+    private static partial void LogSlowConsumer(ILogger logger, string deviceId);
+
+    [LoggerMessage(2004, LogLevel.Error, "Unexpected error handling a '{Type}' frame from device {DeviceId}")]
+    private static partial void LogFrameFailed(ILogger logger, string? type, string deviceId, Exception ex);
+
+    [LoggerMessage(2005, LogLevel.Debug, "Connection of device {DeviceId} ended with an error")]
+    private static partial void LogConnectionError(ILogger logger, string deviceId, Exception ex);
+}

@@ -1,0 +1,96 @@
+using Chat.Core;
+using Chat.Core.Delivery;
+using Chat.Core.Presence;
+using Chat.Core.Protocol;
+using Chat.Core.Services;
+using Chat.Core.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Chat.Server.Endpoints;
+
+/// <summary>The REST API of PROTOCOL.md (files live in FileEndpoints).</summary>
+internal static class ApiEndpoints
+{
+    public static void MapChatApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api");
+        var json = ChatJson.Default;
+
+        api.MapPost("/auth/register", async (RegisterRequest req, AuthService auth, CancellationToken ct) =>
+            Results.Json(await auth.RegisterAsync(req, ct), json.AuthResponse, statusCode: 201));
+        api.MapPost("/auth/login", async (LoginRequest req, AuthService auth, CancellationToken ct) =>
+            Results.Json(await auth.LoginAsync(req, ct), json.AuthResponse));
+
+        var authed = api.MapGroup("").AddEndpointFilter<RequireDeviceFilter>();
+
+        authed.MapPost("/auth/logout", async (HttpContext http, AuthService auth, CancellationToken ct) =>
+        {
+            await auth.LogoutAsync(Http.BearerToken(http)!, Http.User(http), ct);
+            return Results.NoContent();
+        });
+        authed.MapGet("/devices", async (HttpContext http, IUserStore users, ConnectionHub hub, IPresenceStore presence, CancellationToken ct) =>
+        {
+            var me = Http.User(http);
+            var devices = await users.ListDevicesAsync(me.UserId, ct);
+            var online = hub.DevicesOf(me.UserId).Select(d => d.DeviceId).ToHashSet();
+            return Results.Json(new DeviceList(devices.Select(d =>
+                new DeviceDto(d.DeviceId, d.DeviceName, d.CreatedAt, online.Contains(d.DeviceId) ? Chat.Core.Domain.Clock.NowMs() : d.LastActive, online.Contains(d.DeviceId))).ToList()),
+                json.DeviceList);
+        });
+        authed.MapDelete("/devices/{deviceId}", async (string deviceId, HttpContext http, AuthService auth, CancellationToken ct) =>
+        {
+            await auth.RevokeAsync(Http.User(http).UserId, deviceId, ct);
+            return Results.NoContent();
+        });
+
+        authed.MapGet("/users/me", async (HttpContext http, IUserStore users, CancellationToken ct) =>
+        {
+            var u = await users.GetUserAsync(Http.User(http).UserId, ct) ?? throw ChatException.NotFound("User");
+            return Results.Json(new MeDto(u.UserId, u.Username, u.DisplayName, u.CreatedAt), json.MeDto);
+        });
+        authed.MapGet("/users/{userId}", async (string userId, QueryService q, CancellationToken ct) =>
+            Results.Json(await q.GetUserAsync(userId, ct), json.UserDto));
+        authed.MapGet("/users", async (string? username, QueryService q, CancellationToken ct) =>
+            Results.Json(await q.FindUsersAsync(username, ct), json.UserList));
+        authed.MapGet("/presence", async (string? user_ids, PresenceService presence, CancellationToken ct) =>
+        {
+            var ids = (user_ids ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();
+            if (ids.Count == 0) throw ChatException.Invalid("user_ids is required.");
+            if (ids.Count > 500) throw ChatException.Invalid("At most 500 user_ids.");
+            return Results.Json(new PresenceList(await presence.GetAsync(ids, ct)), json.PresenceList);
+        });
+        authed.MapGet("/users/{userId}/chats", async (string userId, int? limit, long? before, HttpContext http, QueryService q, CancellationToken ct) =>
+        {
+            if (userId != Http.User(http).UserId) throw ChatException.Forbidden("You can only list your own chats.");
+            return Results.Json(await q.ListChatsAsync(userId, limit, before, ct), json.ChatList);
+        });
+
+        authed.MapPost("/chats/direct", async (DirectChatRequest req, HttpContext http, QueryService q, CancellationToken ct) =>
+            Results.Json(await q.DirectChatAsync(Http.User(http).UserId, req.UserId, ct), json.ChatIdResponse));
+        authed.MapGet("/chats/{chatId}/messages", async (string chatId, long? before, long? before_seq, long? after_seq, int? limit,
+            HttpContext http, QueryService q, IOptions<ChatOptions> options, CancellationToken ct) =>
+            Results.Json(await q.GetHistoryAsync(Http.User(http).UserId, chatId, before, before_seq, after_seq, limit, Http.BaseUrl(http, options.Value), ct), json.MessagePage));
+        authed.MapGet("/chats/{chatId}/receipts", async (string chatId, HttpContext http, QueryService q, CancellationToken ct) =>
+            Results.Json(await q.GetReceiptsAsync(Http.User(http).UserId, chatId, ct), json.ReceiptList));
+        authed.MapPost("/chats/{chatId}/read", async (string chatId, ReadRequest req, HttpContext http, ReadService reads, CancellationToken ct) =>
+        {
+            var me = Http.User(http);
+            await reads.ReadAsync(me.UserId, me.DeviceId, chatId, req.Seq, req.MessageId, viaRest: true, ct);
+            return Results.NoContent();
+        });
+
+        authed.MapPost("/groups", async (CreateGroupRequest req, HttpContext http, GroupService groups, CancellationToken ct) =>
+            Results.Json(await groups.CreateAsync(Http.User(http).UserId, req, ct), json.GroupDto, statusCode: 201));
+        authed.MapGet("/groups/{groupId}", async (string groupId, HttpContext http, GroupService groups, CancellationToken ct) =>
+            Results.Json(await groups.GetAsync(Http.User(http).UserId, groupId, ct), json.GroupDto));
+        authed.MapPatch("/groups/{groupId}", async (string groupId, UpdateGroupRequest req, HttpContext http, GroupService groups, CancellationToken ct) =>
+            Results.Json(await groups.UpdateAsync(Http.User(http).UserId, groupId, req, ct), json.GroupDto));
+        authed.MapPost("/groups/{groupId}/members", async (string groupId, AddMembersRequest req, HttpContext http, GroupService groups, CancellationToken ct) =>
+            Results.Json(await groups.AddMembersAsync(Http.User(http).UserId, groupId, req, ct), json.GroupDto));
+        authed.MapDelete("/groups/{groupId}/members/{userId}", async (string groupId, string userId, HttpContext http, GroupService groups, CancellationToken ct) =>
+        {
+            await groups.RemoveMemberAsync(Http.User(http).UserId, groupId, userId, ct);
+            return Results.NoContent();
+        });
+    }
+}

@@ -1,0 +1,22 @@
+using Chat.Server.Connections;
+using Chat.Server.Endpoints;
+using Chat.Server.Files;
+
+namespace Chat.Server.Hosting;
+
+internal static class ChatPipeline
+{
+    public static WebApplication UseChat(this WebApplication app)
+    {
+        app.UseMiddleware<ErrorMiddleware>();
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
+        app.MapHealthChecks("/healthz");
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapChatApi();
+        app.MapChatFiles();
+        app.MapChatWebSocket();
+        return app;
+    }
+}

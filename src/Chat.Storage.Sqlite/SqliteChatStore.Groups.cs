@@ -1,0 +1,110 @@
+using Chat.Core.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Chat.Storage.Sqlite;
+
+public sealed partial class SqliteChatStore
+{
+    public Task CreateGroupAsync(GroupRecord g, CancellationToken ct) => WriteAsync((c, tx) =>
+    {
+        using (var cmd = Cmd(c, """
+            INSERT INTO chats(chat_id, is_group, name, description, created_by, created_at, last_seq, updated_at)
+            VALUES(@id, 1, @name, @desc, @by, @at, 0, @at)
+            """, tx, ("@id", g.GroupId), ("@name", g.Name), ("@desc", g.Description), ("@by", g.CreatedBy), ("@at", g.CreatedAt)))
+            cmd.ExecuteNonQuery();
+        using var member = Cmd(c, "INSERT INTO chat_members(chat_id, user_id, is_admin, joined_seq, joined_at) VALUES(@c, @u, @admin, 0, @at)", tx,
+            ("@c", g.GroupId), ("@u", ""), ("@admin", 0), ("@at", g.CreatedAt));
+        foreach (string u in g.Members)
+        {
+            member.Parameters["@u"].Value = u;
+            member.Parameters["@admin"].Value = g.Admins.Contains(u) ? 1 : 0;
+            member.ExecuteNonQuery();
+        }
+        return 0;
+    }, ct);
+
+    public async Task<GroupRecord?> GetGroupAsync(string groupId, CancellationToken ct)
+    {
+        await using var c = await OpenReaderAsync(ct);
+        GroupRecord? g = null;
+        await using (var cmd = Cmd(c, "SELECT name, description, created_by, created_at FROM chats WHERE chat_id=@id AND is_group=1", null, ("@id", groupId)))
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            if (!await r.ReadAsync(ct)) return null;
+            g = new GroupRecord(groupId, r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), [], []);
+        }
+        var members = new List<string>();
+        var admins = new List<string>();
+        await using (var cmd = Cmd(c, "SELECT user_id, is_admin FROM chat_members WHERE chat_id=@id ORDER BY joined_at, user_id", null, ("@id", groupId)))
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+            {
+                members.Add(r.GetString(0));
+                if (r.GetInt64(1) == 1) admins.Add(r.GetString(0));
+            }
+        }
+        return g with { Members = members, Admins = admins };
+    }
+
+    public Task UpdateGroupAsync(string groupId, string? name, string? description, CancellationToken ct) => WriteAsync((c, tx) =>
+    {
+        using var cmd = Cmd(c, "UPDATE chats SET name=COALESCE(@n, name), description=COALESCE(@d, description) WHERE chat_id=@id AND is_group=1", tx,
+            ("@n", name), ("@d", description), ("@id", groupId));
+        return cmd.ExecuteNonQuery();
+    }, ct);
+
+    public Task<IReadOnlyList<string>?> AddMembersAsync(string groupId, IReadOnlyCollection<string> userIds, int maxMembers, long now, CancellationToken ct) =>
+        WriteAsync<IReadOnlyList<string>?>((c, tx) =>
+        {
+            var existing = new HashSet<string>(StringComparer.Ordinal);
+            using (var cmd = Cmd(c, "SELECT user_id FROM chat_members WHERE chat_id=@id", tx, ("@id", groupId)))
+            using (var r = cmd.ExecuteReader())
+                while (r.Read()) existing.Add(r.GetString(0));
+            var added = userIds.Where(u => !existing.Contains(u)).Distinct().ToList();
+            if (existing.Count + added.Count > maxMembers) return null;
+            using var insert = Cmd(c, """
+                INSERT INTO chat_members(chat_id, user_id, is_admin, joined_seq, joined_at)
+                VALUES(@c, @u, 0, (SELECT last_seq FROM chats WHERE chat_id=@c), @at)
+                """, tx, ("@c", groupId), ("@u", ""), ("@at", now));
+            foreach (string u in added)
+            {
+                insert.Parameters["@u"].Value = u;
+                insert.ExecuteNonQuery();
+            }
+            using (var touch = Cmd(c, "UPDATE chats SET updated_at=MAX(updated_at, @at) WHERE chat_id=@c", tx, ("@c", groupId), ("@at", now)))
+                touch.ExecuteNonQuery();
+            return added;
+        }, ct);
+
+    public Task<bool> RemoveMemberAsync(string groupId, string userId, CancellationToken ct) => WriteAsync((c, tx) =>
+    {
+        using var cmd = Cmd(c, "DELETE FROM chat_members WHERE chat_id=@c AND user_id=@u", tx, ("@c", groupId), ("@u", userId));
+        if (cmd.ExecuteNonQuery() == 0) return false;
+        using var pointers = Cmd(c, "DELETE FROM device_pointers WHERE chat_id=@c AND user_id=@u", tx, ("@c", groupId), ("@u", userId));
+        pointers.ExecuteNonQuery();
+        return true;
+    }, ct);
+
+    public async Task<IReadOnlyList<string>> GetMembersAsync(string chatId, CancellationToken ct) =>
+        await QueryAsync("SELECT user_id FROM chat_members WHERE chat_id=@c ORDER BY joined_at, user_id", r => r.GetString(0), ct, ("@c", chatId));
+
+    public async Task<IReadOnlyList<ChatSummaryRecord>> ListChatsAsync(string userId, int limit, long? beforeUpdatedAt, CancellationToken ct) =>
+        await QueryAsync("""
+            SELECT c.chat_id, c.is_group, c.name, c.updated_at, cm.read_seq,
+                   CASE WHEN c.is_group=1 THEN (SELECT COUNT(*) FROM chat_members x WHERE x.chat_id=c.chat_id) ELSE 2 END,
+                   (SELECT COUNT(*) FROM messages u WHERE u.chat_id=c.chat_id AND u.seq > cm.read_seq AND u.sender_id <> @u),
+                   m.message_id, m.seq, m.sender_id, m.sender_device, m.client_msg_id, m.content, m.file_id, m.ts
+            FROM chat_members cm
+            JOIN chats c ON c.chat_id = cm.chat_id
+            LEFT JOIN messages m ON m.chat_id = c.chat_id AND m.seq = c.last_seq
+            WHERE cm.user_id=@u AND (c.is_group=1 OR c.last_seq > 0) AND (@before IS NULL OR c.updated_at < @before)
+            ORDER BY c.updated_at DESC, c.chat_id
+            LIMIT @limit
+            """, r => new ChatSummaryRecord(
+                r.GetString(0), r.GetInt64(1) == 1, NullableString(r, 2), (int)r.GetInt64(5),
+                r.IsDBNull(7) ? null : new StoredMessage(r.GetString(7), r.GetString(0), r.GetInt64(8), r.GetString(9), r.GetString(10),
+                    r.GetString(11), r.GetString(12), NullableString(r, 13), r.GetInt64(14)),
+                r.GetInt64(4), r.GetInt64(6), r.GetInt64(3)),
+            ct, ("@u", userId), ("@before", beforeUpdatedAt), ("@limit", limit));
+}
