@@ -1,0 +1,237 @@
+// @ts-check
+/**
+ * Entry point: session (token per browser profile, in localStorage), sign in / sign up,
+ * routing (`#/chat/{id}`), and wiring of the store to the views.
+ * @module app
+ */
+import { ApiClient, ApiError } from './api.js';
+import { ChatStore } from './store.js';
+import { ChatListView } from './ui/chatlist.js';
+import { ConversationView } from './ui/conversation.js';
+import { Dialogs } from './ui/dialogs.js';
+import { $, initials, hue, toast } from './ui/dom.js';
+
+/** @typedef {import('./store.js').Session} Session */
+
+const SESSION_KEY = 'chat.session.v1';
+
+/** @returns {Session | null} */
+function loadSession() {
+  try {
+    const s = JSON.parse(localStorage.getItem(SESSION_KEY) ?? 'null');
+    return s && typeof s.token === 'string' && typeof s.user_id === 'string' ? s : null;
+  } catch {
+    return null;
+  }
+}
+
+/** @param {Session | null} s */
+function saveSession(s) {
+  if (s) localStorage.setItem(SESSION_KEY, JSON.stringify(s));
+  else localStorage.removeItem(SESSION_KEY);
+}
+
+/** A readable device name for the devices list, e.g. "Chrome on Linux". */
+function deviceName() {
+  const ua = navigator.userAgent;
+  const browser = /Edg\//.test(ua) ? 'Edge' : /Firefox\//.test(ua) ? 'Firefox' : /Chrom(e|ium)\//.test(ua) ? 'Chrome'
+    : /Safari\//.test(ua) ? 'Safari' : 'Browser';
+  const os = /Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iOS' : /Windows/.test(ua) ? 'Windows'
+    : /Mac OS X/.test(ua) ? 'macOS' : /Linux/.test(ua) ? 'Linux' : 'unknown OS';
+  return `${browser} on ${os}`;
+}
+
+// ------------------------------------------------------------------ sign in / sign up
+
+let registerMode = false;
+
+/** @param {string} [notice] */
+function showAuth(notice) {
+  $('#main-view').hidden = true;
+  $('#auth-view').hidden = false;
+  setAuthError(notice ?? '');
+  /** @type {HTMLInputElement} */ ($('[data-testid="auth-username"]')).focus();
+}
+
+/** @param {string} message */
+function setAuthError(message) {
+  const el = $('[data-testid="auth-error"]');
+  el.textContent = message;
+  el.hidden = !message;
+}
+
+/** @param {boolean} on */
+function setRegisterMode(on) {
+  registerMode = on;
+  $('#tab-login').setAttribute('aria-selected', String(!on));
+  $('#tab-register').setAttribute('aria-selected', String(on));
+  for (const el of document.querySelectorAll('.register-only')) /** @type {HTMLElement} */ (el).hidden = !on;
+  $('[data-testid="auth-submit"]').textContent = on ? 'Create account' : 'Sign in';
+  /** @type {HTMLInputElement} */ ($('[data-testid="auth-password"]')).autocomplete = on ? 'new-password' : 'current-password';
+  setAuthError('');
+}
+
+function bindAuth() {
+  $('#tab-login').addEventListener('click', () => setRegisterMode(false));
+  $('#tab-register').addEventListener('click', () => setRegisterMode(true));
+  const form = /** @type {HTMLFormElement} */ ($('#auth-form'));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const data = new FormData(form);
+    const username = String(data.get('username') ?? '').trim().toLowerCase();
+    const password = String(data.get('password') ?? '');
+    const displayName = String(data.get('display_name') ?? '').trim();
+    if (!/^[a-z0-9._-]{3,32}$/.test(username)) { setAuthError('Usernames are 3–32 characters: letters, digits, dot, dash, underscore.'); return; }
+    if (password.length < 8) { setAuthError('Passwords have at least 8 characters.'); return; }
+    const submit = /** @type {HTMLButtonElement} */ ($('[data-testid="auth-submit"]'));
+    submit.disabled = true;
+    try {
+      const api = new ApiClient();
+      const res = registerMode
+        ? await api.register({ username, password, display_name: displayName || undefined, device_name: deviceName() })
+        : await api.login({ username, password, device_name: deviceName() });
+      const session = { user_id: res.user_id, username: res.username, display_name: res.display_name, device_id: res.device_id, token: res.token };
+      saveSession(session);
+      form.reset();
+      startMain(session);
+    } catch (err) {
+      const e2 = /** @type {ApiError} */ (err);
+      setAuthError(e2.code === 'conflict' ? 'That username is taken.' : e2.message);
+    } finally {
+      submit.disabled = false;
+    }
+  });
+}
+
+// ------------------------------------------------------------------ signed in
+
+/** @type {ChatStore | null} */
+let store = null;
+/** @type {ConversationView | null} */
+let conversation = null;
+
+/** @param {Session} session */
+async function startMain(session) {
+  $('#auth-view').hidden = true;
+  $('#main-view').hidden = false;
+  $('#me-name').textContent = session.display_name || session.username;
+  const avatar = $('#me-avatar');
+  avatar.textContent = initials(session.display_name || session.username);
+  avatar.style.setProperty('--h', String(hue(session.user_id)));
+
+  const s = new ChatStore(session, { onSignedOut: (reason) => signedOut(reason) });
+  store = s;
+  const list = new ChatListView(s, (chatId) => navigate(chatId));
+  const conv = new ConversationView(s, {
+    onBack: () => navigate(null),
+    openImage: (url, name) => dialogs.showImage(url, name),
+    openGroup: (groupId) => dialogs.showGroup(groupId),
+  });
+  conversation = conv;
+  const dialogs = new Dialogs(s, (chatId) => navigate(chatId), () => navigate(null));
+  void list;
+
+  s.addEventListener('change', (e) => {
+    const { what, chatId, extra } = /** @type {CustomEvent} */ (e).detail;
+    if (what === 'connection') renderConnection(s);
+    if (what === 'error' && typeof extra === 'string') toast(extra, 'error');
+    if (what === 'removed' && chatId === s.openChatId) navigate(null);
+  });
+  renderConnection(s);
+  setInterval(() => renderConnection(s), 1000);
+
+  $('#btn-new-chat').onclick = () => dialogs.showNewChat();
+  $('#btn-new-group').onclick = () => dialogs.showNewGroup();
+  $('#btn-devices').onclick = () => dialogs.showDevices();
+  $('#btn-sign-out').onclick = () => signOut();
+  $('#btn-reconnect').onclick = () => s.socket?.reconnectNow();
+
+  await s.start();
+  route();
+}
+
+/** @param {ChatStore} s */
+function renderConnection(s) {
+  const el = $('#connection');
+  const state = s.connection;
+  el.dataset.state = state;
+  let text = 'Connected';
+  if (state === 'connecting') {
+    const wait = Math.ceil(((s.socket?.nextRetryAt ?? 0) - Date.now()) / 1000);
+    text = wait > 1 && s.socket?.state === 'connecting' && !s.socket?.ws ? `Offline. Reconnecting in ${wait} s…` : 'Connecting…';
+  } else if (state === 'offline') {
+    text = 'Disconnected';
+  }
+  const t = $('#connection-text');
+  if (t.textContent !== text) t.textContent = text;
+  $('#btn-reconnect').hidden = state !== 'connecting' || !!s.socket?.ws;
+}
+
+async function signOut() {
+  const s = store;
+  if (!s) return;
+  try {
+    await s.api.logout();
+  } catch {
+    // Offline: the token is forgotten here anyway; the device can be revoked from another one.
+  }
+  signedOut('');
+}
+
+/** @param {string} reason */
+function signedOut(reason) {
+  store?.stop();
+  store = null;
+  saveSession(null);
+  // A fresh page drops every listener and piece of state of the old session.
+  sessionStorage.setItem('chat.notice', reason === 'revoked' ? 'This device was signed out.' : '');
+  location.hash = '';
+  location.reload();
+}
+
+// ------------------------------------------------------------------ routing
+
+/** @param {string | null} chatId */
+function navigate(chatId) {
+  const target = chatId ? `#/chat/${encodeURIComponent(chatId)}` : '#/';
+  if (location.hash !== target) location.hash = target;
+  else route();
+}
+
+function route() {
+  const s = store;
+  if (!s || !conversation) return;
+  const m = /^#\/chat\/(.+)$/.exec(location.hash);
+  const chatId = m ? decodeURIComponent(m[1]) : null;
+  $('#main-view').classList.toggle('chat-open', !!chatId);
+  conversation.show(chatId);
+  s.openChat(chatId).catch((err) => {
+    if (err instanceof ApiError && err.status === 404) { toast('That chat does not exist or you are not a member.', 'error'); navigate(null); }
+    else toast(/** @type {Error} */ (err).message, 'error');
+  });
+  s.emit('chats');
+}
+
+// ------------------------------------------------------------------ boot
+
+function boot() {
+  bindAuth();
+  window.addEventListener('hashchange', route);
+  // Signing in or out in another tab of this profile switches this one too.
+  window.addEventListener('storage', (e) => {
+    if (e.key === SESSION_KEY && (e.oldValue ?? '') !== (e.newValue ?? '')) location.reload();
+  });
+  document.addEventListener('keydown', (e) => {
+    if (e.key !== 'Escape' || !store?.openChatId || document.querySelector('dialog[open]')) return;
+    const input = /** @type {HTMLTextAreaElement} */ ($('#message-input'));
+    if (document.activeElement === input && input.value) return;
+    navigate(null);
+  });
+  const notice = sessionStorage.getItem('chat.notice') ?? '';
+  sessionStorage.removeItem('chat.notice');
+  const session = loadSession();
+  if (session) startMain(session).catch((err) => toast(/** @type {Error} */ (err).message, 'error'));
+  else showAuth(notice);
+}
+
+boot();

@@ -1,0 +1,287 @@
+// @ts-check
+/**
+ * WebSocket client for the chat server (PROTOCOL.md v1, "WebSocket"). No DOM beyond `WebSocket`,
+ * `localStorage` and window online/offline events, no UI state: the reference JavaScript client.
+ *
+ * - connects to `/ws?token=…`, reconnects with exponential backoff and full jitter;
+ * - sends `heartbeat` every `heartbeat_interval_ms` announced by `ready`, and treats a silent
+ *   socket (no frame for two intervals) as dead;
+ * - acknowledges every `new_message` after the listeners ran (coalesced per chat: `ack` is cumulative);
+ * - an {@link Outbox} keeps unacknowledged sends in localStorage and re-sends them (same
+ *   `client_msg_id`, so the server stores each once) after every `ready`.
+ * @module socket
+ */
+
+/**
+ * @typedef {'idle' | 'connecting' | 'open' | 'closed'} SocketState
+ * `open` means the `ready` frame arrived.
+ *
+ * @typedef {{type: string, [key: string]: any}} Frame
+ *
+ * @typedef {{
+ *   client_msg_id: string, chat_id: string, content: string,
+ *   attachment?: {file_id: string}, timestamp: number
+ * }} OutgoingMessage
+ */
+
+/** Close codes after which reconnecting is pointless (PROTOCOL.md "Errors"). */
+export const CLOSE_UNAUTHORIZED = 4001;
+
+export class ChatSocket extends EventTarget {
+  /**
+   * @param {{
+   *   url?: string, token: string,
+   *   minDelayMs?: number, maxDelayMs?: number,
+   *   autoAck?: boolean
+   * }} options
+   */
+  constructor(options) {
+    super();
+    const base = options.url ?? `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws`;
+    this.url = `${base}?token=${encodeURIComponent(options.token)}`;
+    this.minDelayMs = options.minDelayMs ?? 500;
+    this.maxDelayMs = options.maxDelayMs ?? 30000;
+    this.autoAck = options.autoAck ?? true;
+    /** @type {SocketState} */
+    this.state = 'idle';
+    /** @type {WebSocket | null} */
+    this.ws = null;
+    /** Failed attempts since the last `ready`. */
+    this.attempt = 0;
+    /** @type {Frame | null} the last `ready` frame */
+    this.ready = null;
+    /** Number of `ready` frames seen (1 = first connection, more = reconnects). */
+    this.connections = 0;
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    this.retryTimer = null;
+    /** @type {ReturnType<typeof setInterval> | null} */
+    this.heartbeatTimer = null;
+    this.lastFrameAt = 0;
+    /** @type {Map<string, string>} chat id → newest message id to acknowledge */
+    this.pendingAcks = new Map();
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    this.ackTimer = null;
+    /** Timestamp of the next allowed reconnect attempt, shown as a countdown by UIs. */
+    this.nextRetryAt = 0;
+    this.stopped = false;
+
+    this.onOnline = () => { if (!this.stopped && this.state !== 'open') this.reconnectNow(); };
+    this.onOffline = () => { if (this.ws) this.drop('offline'); };
+    window.addEventListener('online', this.onOnline);
+    window.addEventListener('offline', this.onOffline);
+  }
+
+  /** Starts connecting (no-op when already started). */
+  connect() {
+    this.stopped = false;
+    if (this.ws || this.retryTimer) return;
+    this.open();
+  }
+
+  /** Closes for good (sign out): no reconnect. */
+  close() {
+    this.stopped = true;
+    window.removeEventListener('online', this.onOnline);
+    window.removeEventListener('offline', this.onOffline);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.stopHeartbeat();
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) {
+      ws.onclose = null; ws.onmessage = null; ws.onerror = null; ws.onopen = null;
+      try { ws.close(1000); } catch { /* already closed */ }
+    }
+    this.setState('closed');
+  }
+
+  /** Skips the backoff wait and tries right now (e.g. a "Retry now" button). */
+  reconnectNow() {
+    if (this.stopped) return;
+    if (this.retryTimer) { clearTimeout(this.retryTimer); this.retryTimer = null; }
+    if (this.ws && this.state !== 'open') return; // an attempt is already in flight
+    if (this.ws) this.drop('reconnect');
+    this.open();
+  }
+
+  /**
+   * Sends one frame; false when not connected (the caller keeps it for later).
+   * @param {Frame} frame
+   * @returns {boolean}
+   */
+  send(frame) {
+    if (!this.ws || this.state !== 'open' || this.ws.readyState !== WebSocket.OPEN) return false;
+    try {
+      this.ws.send(JSON.stringify(frame));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  // ---- internals
+
+  /** @private */
+  open() {
+    this.retryTimer = null;
+    this.setState('connecting');
+    let ws;
+    try {
+      ws = new WebSocket(this.url);
+    } catch {
+      this.scheduleRetry();
+      return;
+    }
+    this.ws = ws;
+    ws.onmessage = (e) => this.onFrame(ws, e.data);
+    ws.onclose = (e) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.stopHeartbeat();
+      this.dispatchEvent(new CustomEvent('disconnect', { detail: { code: e.code, reason: e.reason } }));
+      if (e.code === CLOSE_UNAUTHORIZED) {
+        this.stopped = true;
+        this.setState('closed');
+        this.dispatchEvent(new CustomEvent('unauthorized'));
+        return;
+      }
+      this.scheduleRetry();
+    };
+    ws.onerror = () => { /* onclose follows and schedules the retry */ };
+  }
+
+  /** Drops the current socket as if the network failed, then retries. @private @param {string} why */
+  drop(why) {
+    const ws = this.ws;
+    this.ws = null;
+    this.stopHeartbeat();
+    if (ws) {
+      ws.onclose = null; ws.onmessage = null; ws.onerror = null;
+      try { ws.close(4000, why); } catch { /* ignore */ }
+      this.dispatchEvent(new CustomEvent('disconnect', { detail: { code: 0, reason: why } }));
+    }
+    this.scheduleRetry();
+  }
+
+  /** @private */
+  scheduleRetry() {
+    if (this.stopped) return;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    // Exponential backoff with full jitter: uniform in [min/2, min(max, min·2^attempt)].
+    const cap = Math.min(this.maxDelayMs, this.minDelayMs * 2 ** this.attempt);
+    const delay = Math.max(this.minDelayMs / 2, Math.random() * cap);
+    this.attempt = Math.min(this.attempt + 1, 16);
+    this.nextRetryAt = Date.now() + delay;
+    this.setState('connecting');
+    this.retryTimer = setTimeout(() => this.open(), delay);
+  }
+
+  /** @private @param {WebSocket} ws @param {unknown} data */
+  onFrame(ws, data) {
+    if (this.ws !== ws || typeof data !== 'string') return;
+    this.lastFrameAt = Date.now();
+    /** @type {Frame} */
+    let frame;
+    try { frame = JSON.parse(data); } catch { return; }
+    if (!frame || typeof frame.type !== 'string') return;
+
+    if (frame.type === 'ready') {
+      this.ready = frame;
+      this.attempt = 0;
+      this.connections++;
+      this.startHeartbeat(Number(frame.heartbeat_interval_ms) || 30000);
+      this.setState('open');
+    }
+    this.dispatchEvent(new CustomEvent('frame', { detail: frame }));
+    this.dispatchEvent(new CustomEvent(frame.type, { detail: frame }));
+    if (frame.type === 'new_message' && this.autoAck) this.queueAck(frame.chat_id, frame.message_id);
+  }
+
+  /** Acks are cumulative per chat, so a burst is acknowledged with one frame per chat. @private
+   * @param {string} chatId @param {string} messageId */
+  queueAck(chatId, messageId) {
+    this.pendingAcks.set(chatId, messageId);
+    if (this.ackTimer) return;
+    this.ackTimer = setTimeout(() => {
+      this.ackTimer = null;
+      const acks = [...this.pendingAcks.values()];
+      this.pendingAcks.clear();
+      for (const id of acks) this.send({ type: 'ack', message_id: id });
+    }, 20);
+  }
+
+  /** @private @param {number} intervalMs */
+  startHeartbeat(intervalMs) {
+    this.stopHeartbeat();
+    this.heartbeatTimer = setInterval(() => {
+      if (Date.now() - this.lastFrameAt > intervalMs * 2 + 5000) {
+        this.drop('heartbeat timeout'); // half-open connection: nothing came back
+        return;
+      }
+      this.send({ type: 'heartbeat' });
+    }, intervalMs);
+  }
+
+  /** @private */
+  stopHeartbeat() {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+  }
+
+  /** @private @param {SocketState} state */
+  setState(state) {
+    if (this.state === state) return;
+    this.state = state;
+    this.dispatchEvent(new CustomEvent('state', { detail: state }));
+  }
+}
+
+/**
+ * Messages sent but not yet acknowledged, persisted in localStorage so they survive a reload or
+ * going offline. Re-sending an entry reuses its `client_msg_id`, so the server stores it once.
+ */
+export class Outbox {
+  /** @param {string} storageKey */
+  constructor(storageKey) {
+    this.key = storageKey;
+  }
+
+  /** @returns {OutgoingMessage[]} oldest first */
+  all() {
+    try {
+      const v = JSON.parse(localStorage.getItem(this.key) ?? '[]');
+      return Array.isArray(v) ? v : [];
+    } catch {
+      return [];
+    }
+  }
+
+  /** @param {OutgoingMessage} msg */
+  add(msg) {
+    const list = this.all().filter((m) => m.client_msg_id !== msg.client_msg_id);
+    list.push(msg);
+    this.save(list);
+  }
+
+  /** @param {string} clientMsgId */
+  remove(clientMsgId) {
+    const list = this.all();
+    const next = list.filter((m) => m.client_msg_id !== clientMsgId);
+    if (next.length !== list.length) this.save(next);
+  }
+
+  /** @param {string} clientMsgId */
+  has(clientMsgId) { return this.all().some((m) => m.client_msg_id === clientMsgId); }
+
+  /** @private @param {OutgoingMessage[]} list */
+  save(list) {
+    if (list.length) localStorage.setItem(this.key, JSON.stringify(list));
+    else localStorage.removeItem(this.key);
+  }
+}
+
+/** @returns {string} a fresh `client_msg_id` */
+export function newClientMsgId() {
+  if (typeof globalThis.crypto?.randomUUID === 'function') return crypto.randomUUID(); // secure contexts only
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
+}

@@ -1,0 +1,263 @@
+// @ts-check
+/**
+ * Dialogs: new direct chat, new group, group info (rename, members, leave), devices, image viewer.
+ * @module ui/dialogs
+ */
+import { h, $, fmtListTime, toast } from './dom.js';
+
+/** @typedef {import('../store.js').ChatStore} ChatStore */
+
+/** @param {HTMLElement} root @param {string} testid @param {string} message */
+function showError(root, testid, message) {
+  const el = /** @type {HTMLElement} */ (root.querySelector(`[data-testid="${testid}"]`));
+  el.textContent = message;
+  el.hidden = !message;
+}
+
+/** Closes a dialog from every element with class `cancel`, and empties it on close.
+ * @param {HTMLDialogElement} dlg */
+function wireClose(dlg) {
+  for (const b of dlg.querySelectorAll('.cancel')) b.addEventListener('click', () => dlg.close());
+}
+
+/** @param {string} s @returns {string[]} */
+function splitNames(s) {
+  return s.split(/[\s,;]+/).map((x) => x.trim().replace(/^@/, '')).filter(Boolean);
+}
+
+export class Dialogs {
+  /** @param {ChatStore} store @param {(chatId: string) => void} openChat @param {() => void} closeChat */
+  constructor(store, openChat, closeChat) {
+    this.store = store;
+    this.openChat = openChat;
+    this.closeChat = closeChat;
+    /** @type {string | null} */
+    this.groupId = null;
+
+    this.newChat = /** @type {HTMLDialogElement} */ ($('#dlg-new-chat'));
+    this.newGroup = /** @type {HTMLDialogElement} */ ($('#dlg-new-group'));
+    this.group = /** @type {HTMLDialogElement} */ ($('#dlg-group'));
+    this.devices = /** @type {HTMLDialogElement} */ ($('#dlg-devices'));
+    this.image = /** @type {HTMLDialogElement} */ ($('#dlg-image'));
+    for (const d of [this.newChat, this.newGroup, this.group, this.devices]) wireClose(d);
+
+    $('#form-new-chat').addEventListener('submit', (e) => this.submitNewChat(e));
+    $('#form-new-group').addEventListener('submit', (e) => this.submitNewGroup(e));
+    $('#form-rename').addEventListener('submit', (e) => this.submitRename(e));
+    $('#form-add-member').addEventListener('submit', (e) => this.submitAddMember(e));
+    $('#btn-leave').addEventListener('click', () => this.leave());
+    $('#btn-sign-out-others').addEventListener('click', () => this.signOutOthers());
+    this.image.addEventListener('click', (e) => { if (e.target === this.image) this.image.close(); });
+
+    store.addEventListener('change', (e) => {
+      const { what, chatId } = /** @type {CustomEvent} */ (e).detail;
+      if (this.group.open && (what === 'group' || what === 'users') && (!chatId || chatId === this.groupId)) this.renderGroup();
+      if (this.group.open && what === 'removed' && chatId === this.groupId) this.group.close();
+    });
+  }
+
+  // ---- new direct chat
+
+  showNewChat() {
+    const form = /** @type {HTMLFormElement} */ ($('#form-new-chat'));
+    form.reset();
+    showError(this.newChat, 'new-chat-error', '');
+    this.newChat.showModal();
+  }
+
+  /** @param {Event} e */
+  async submitNewChat(e) {
+    e.preventDefault();
+    const form = /** @type {HTMLFormElement} */ (e.target);
+    const name = String(new FormData(form).get('username') ?? '').trim();
+    if (!name) return;
+    try {
+      const chatId = await this.store.startDirect(name);
+      this.newChat.close();
+      this.openChat(chatId);
+    } catch (err) {
+      showError(this.newChat, 'new-chat-error', /** @type {Error} */ (err).message);
+    }
+  }
+
+  // ---- new group
+
+  showNewGroup() {
+    const form = /** @type {HTMLFormElement} */ ($('#form-new-group'));
+    form.reset();
+    showError(this.newGroup, 'new-group-error', '');
+    this.newGroup.showModal();
+  }
+
+  /** @param {Event} e */
+  async submitNewGroup(e) {
+    e.preventDefault();
+    const data = new FormData(/** @type {HTMLFormElement} */ (e.target));
+    const name = String(data.get('name') ?? '').trim();
+    const members = splitNames(String(data.get('members') ?? ''));
+    if (!name) { showError(this.newGroup, 'new-group-error', 'Give the group a name.'); return; }
+    try {
+      const groupId = await this.store.createGroup(name, members);
+      this.newGroup.close();
+      this.openChat(groupId);
+    } catch (err) {
+      showError(this.newGroup, 'new-group-error', /** @type {Error} */ (err).message);
+    }
+  }
+
+  // ---- group info
+
+  /** @param {string} groupId */
+  async showGroup(groupId) {
+    this.groupId = groupId;
+    showError(this.group, 'group-error', '');
+    this.renderGroup();
+    this.group.showModal();
+    try {
+      await this.store.loadGroup(groupId);
+    } catch (err) {
+      showError(this.group, 'group-error', /** @type {Error} */ (err).message);
+    }
+  }
+
+  renderGroup() {
+    const s = this.store;
+    const groupId = this.groupId;
+    if (!groupId) return;
+    const g = s.convs.get(groupId)?.group;
+    const isAdmin = !!g?.admins.includes(s.me);
+    $('#dlg-group-title').textContent = g?.name ?? s.chatTitle(groupId);
+    const nameInput = /** @type {HTMLInputElement} */ ($('#form-rename input[name=name]'));
+    if (document.activeElement !== nameInput) nameInput.value = g?.name ?? s.chatTitle(groupId);
+    nameInput.disabled = !isAdmin;
+    /** @type {HTMLButtonElement} */ ($('[data-testid="group-rename"]')).disabled = !isAdmin;
+    /** @type {HTMLElement} */ ($('#form-add-member')).hidden = !isAdmin;
+    const members = g?.members ?? [];
+    $('#group-members').replaceChildren(...members.map((id) => {
+      const admin = g?.admins.includes(id);
+      return h('li', { 'data-testid': 'group-member', 'data-user-id': id },
+        h('span', { class: 'grow', text: `${s.displayName(id)}${id === s.me ? ' (you)' : ''}` }),
+        admin ? h('span', { class: 'tag', text: 'admin' }) : null,
+        isAdmin && id !== s.me
+          ? h('button', { type: 'button', class: 'link danger', 'data-testid': 'group-remove', 'aria-label': `Remove ${s.displayName(id)}`,
+            onClick: () => this.removeMember(id) }, 'Remove')
+          : null);
+    }));
+  }
+
+  /** @param {Event} e */
+  async submitRename(e) {
+    e.preventDefault();
+    if (!this.groupId) return;
+    const name = String(new FormData(/** @type {HTMLFormElement} */ (e.target)).get('name') ?? '').trim();
+    if (!name) return;
+    try {
+      await this.store.renameGroup(this.groupId, name);
+      showError(this.group, 'group-error', '');
+      toast('Group renamed.');
+    } catch (err) {
+      showError(this.group, 'group-error', /** @type {Error} */ (err).message);
+    }
+  }
+
+  /** @param {Event} e */
+  async submitAddMember(e) {
+    e.preventDefault();
+    if (!this.groupId) return;
+    const form = /** @type {HTMLFormElement} */ (e.target);
+    const name = String(new FormData(form).get('username') ?? '').trim();
+    if (!name) return;
+    try {
+      await this.store.addMember(this.groupId, name);
+      form.reset();
+      showError(this.group, 'group-error', '');
+    } catch (err) {
+      showError(this.group, 'group-error', /** @type {Error} */ (err).message);
+    }
+  }
+
+  /** @param {string} userId */
+  async removeMember(userId) {
+    if (!this.groupId) return;
+    try {
+      await this.store.removeMember(this.groupId, userId);
+    } catch (err) {
+      showError(this.group, 'group-error', /** @type {Error} */ (err).message);
+    }
+  }
+
+  async leave() {
+    const groupId = this.groupId;
+    if (!groupId) return;
+    if (!confirm('Leave this group? You will no longer receive its messages.')) return;
+    try {
+      await this.store.leaveGroup(groupId);
+      this.group.close();
+      this.closeChat();
+    } catch (err) {
+      showError(this.group, 'group-error', /** @type {Error} */ (err).message);
+    }
+  }
+
+  // ---- devices
+
+  async showDevices() {
+    showError(this.devices, 'devices-error', '');
+    $('#device-list').replaceChildren(h('li', { class: 'muted', text: 'Loading…' }));
+    this.devices.showModal();
+    await this.renderDevices();
+  }
+
+  async renderDevices() {
+    try {
+      const { devices } = await this.store.api.devices();
+      const mine = this.store.session.device_id;
+      devices.sort((a, b) => (a.device_id === mine ? -1 : b.device_id === mine ? 1 : b.last_active - a.last_active));
+      /** @type {HTMLButtonElement} */ ($('#btn-sign-out-others')).disabled = devices.length <= 1;
+      $('#device-list').replaceChildren(...devices.map((d) => h('li', { 'data-testid': 'device', 'data-device-id': d.device_id },
+        h('span', { class: `presence-dot inline ${d.online ? 'online' : 'offline'}`, 'aria-label': d.online ? 'online' : 'offline', role: 'img' }),
+        h('span', { class: 'grow' },
+          h('span', { class: 'device-name', text: d.device_name || 'Unnamed device' }),
+          h('span', { class: 'muted small', text: ` · active ${fmtListTime(d.last_active)}` })),
+        d.device_id === mine
+          ? h('span', { class: 'tag', 'data-testid': 'this-device', text: 'this device' })
+          : h('button', { type: 'button', class: 'link danger', 'data-testid': 'device-sign-out', 'aria-label': `Sign out ${d.device_name}`,
+            onClick: () => this.revoke([d.device_id]) }, 'Sign out'))));
+    } catch (err) {
+      showError(this.devices, 'devices-error', /** @type {Error} */ (err).message);
+    }
+  }
+
+  /** @param {string[]} ids */
+  async revoke(ids) {
+    try {
+      for (const id of ids) await this.store.api.revokeDevice(id);
+    } catch (err) {
+      showError(this.devices, 'devices-error', /** @type {Error} */ (err).message);
+    }
+    await this.renderDevices();
+  }
+
+  async signOutOthers() {
+    try {
+      const { devices } = await this.store.api.devices();
+      await this.revoke(devices.map((d) => d.device_id).filter((id) => id !== this.store.session.device_id));
+      toast('Other devices were signed out.');
+    } catch (err) {
+      showError(this.devices, 'devices-error', /** @type {Error} */ (err).message);
+    }
+  }
+
+  // ---- image viewer
+
+  /** @param {string} url @param {string} name */
+  showImage(url, name) {
+    const img = /** @type {HTMLImageElement} */ ($('#lightbox-img'));
+    img.src = url;
+    img.alt = name;
+    const link = /** @type {HTMLAnchorElement} */ ($('#lightbox-link'));
+    link.href = url;
+    link.download = name;
+    this.image.showModal();
+  }
+}
