@@ -22,7 +22,13 @@ internal static class ChatServiceRegistration
         services.AddSingleton<IValidateOptions<ChatOptions>, ChatOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, Chat.Core.Protocol.ChatJson.Default));
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            // Request bodies bind with the wire's snake_case names (the options decide names, not the context).
+            o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+            o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, Chat.Core.Protocol.ChatJson.Default);
+        });
 
         var chat = builder.Configuration.GetSection(ChatOptions.Section).Get<ChatOptions>() ?? new ChatOptions();
         services.AddChatStorage(chat, builder.Configuration);
