@@ -1,0 +1,176 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+
+namespace Chat.LoadTest;
+
+/// <summary>One sender: a socket and the chat it writes to.</summary>
+public sealed record Sender(Conn Conn, string ChatId, int Recipients);
+
+/// <summary>Counts acks/deliveries for direct and group runs, attributing each message to the step it was sent in.</summary>
+public sealed class MessagingSink(RunStats stats) : IFrameSink
+{
+    private readonly byte[] _run = Encoding.ASCII.GetBytes(stats.RunId);
+    private readonly ConcurrentDictionary<string, SeqRange> _ranges = new(StringComparer.Ordinal);
+
+    /// <summary>Group mode: per message number, members still to receive it (0 = everyone has it).</summary>
+    public int[]? Remaining { get; set; }
+
+    public sealed class SeqRange
+    {
+        public long Min = long.MaxValue;
+        public long Max;
+    }
+
+    public IReadOnlyDictionary<string, SeqRange> Ranges => _ranges;
+
+    public void OnNewMessage(Conn c, in Incoming f)
+    {
+        var tag = Tag.Parse(f.Content, _run);
+        if (!tag.Ours) tag = Tag.Parse(f.ClientMsgId, _run);
+        if (!tag.Ours)
+        {
+            Interlocked.Increment(ref stats.StaleDelivered);
+            return;
+        }
+        long now = Stopwatch.GetTimestamp();
+        if (f.From.SequenceEqual(c.UserIdUtf8)) Interlocked.Increment(ref stats.EchoToSender);
+        var step = stats.Step(tag.Step);
+        if (step is null) return;
+        if (!Track(c, f.ChatId).Mark(f.Seq))
+        {
+            Interlocked.Increment(ref step.Duplicates);
+            return;
+        }
+        Interlocked.Increment(ref step.Delivered);
+        Interlocked.Increment(ref stats.TotalDelivered);
+        long us = Hist.ElapsedUs(tag.Ticks, now);
+        Hist.Record(step.E2e, us);
+        Hist.Record(stats.Interval, us);
+        var rem = Remaining;
+        if (rem is not null && (ulong)tag.N < (ulong)rem.Length && Interlocked.Decrement(ref rem[tag.N]) == 0)
+            Hist.Record(step.AllMembers, us);
+    }
+
+    public void OnAck(Conn c, in Incoming f)
+    {
+        var tag = Tag.Parse(f.ClientMsgId, _run);
+        if (!tag.Ours) return;
+        var step = stats.Step(tag.Step);
+        if (step is null) return;
+        Interlocked.Increment(ref step.Acked);
+        Interlocked.Increment(ref stats.TotalAcked);
+        Hist.Record(step.AckLatency, Hist.ElapsedUs(tag.Ticks, Stopwatch.GetTimestamp()));
+        Track(c, f.ChatId).Mark(f.Seq);
+        var range = _ranges.GetOrAdd(Encoding.UTF8.GetString(f.ChatId), _ => new SeqRange());
+        lock (range)
+        {
+            if (f.Seq < range.Min) range.Min = f.Seq;
+            if (f.Seq > range.Max) range.Max = f.Seq;
+        }
+    }
+
+    public void OnError(Conn c, in Incoming f)
+    {
+        var tag = Tag.Parse(f.ClientMsgId, _run);
+        if (tag.Ours && stats.Step(tag.Step) is { } step) Interlocked.Increment(ref step.Errors);
+    }
+
+    public static SeqBits Track(Conn c, ReadOnlySpan<byte> chatIdUtf8)
+    {
+        if (chatIdUtf8.Length > 256) chatIdUtf8 = chatIdUtf8[..256];
+        Span<char> chars = stackalloc char[chatIdUtf8.Length];
+        int n = Encoding.UTF8.GetChars(chatIdUtf8, chars);
+        var lookup = c.Chats.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (lookup.TryGetValue(chars[..n], out var bits)) return bits;
+        bits = new SeqBits();
+        c.Chats[new string(chars[..n])] = bits;
+        return bits;
+    }
+
+    /// <summary>After the drain: how many (device, seq) pairs a member never received, over the seq ranges acked in this run.</summary>
+    public long CountMissing(IEnumerable<(Conn Conn, string ChatId)> memberships)
+    {
+        long missing = 0;
+        foreach (var (conn, chat) in memberships)
+        {
+            if (!_ranges.TryGetValue(chat, out var r) || r.Max == 0) continue;
+            if (!conn.Chats.TryGetValue(chat, out var bits)) { missing += r.Max - r.Min + 1; continue; }
+            missing += bits.Missing(r.Min, r.Max);
+        }
+        return missing;
+    }
+}
+
+/// <summary>Open-loop generator: sends at the scheduled instants whatever the server's replies, on a dedicated thread.</summary>
+public sealed class OpenLoop(Harness h, IReadOnlyList<Sender> senders, MessagingSink sink)
+{
+    private long _n;
+    private volatile bool _stop;
+
+    public void Stop() => _stop = true;
+
+    /// <summary>Runs every step in order; <paramref name="shouldStop"/> is asked after each measured step.</summary>
+    public Task RunAsync(IReadOnlyList<StepStats> steps, IReadOnlyList<double> seconds, Func<StepStats, bool> shouldStop, CancellationToken ct)
+    {
+        var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var t = new Thread(() =>
+        {
+            try { Run(steps, seconds, shouldStop, ct); tcs.SetResult(); }
+            catch (Exception e) { tcs.SetException(e); }
+        }) { IsBackground = true, Name = "open-loop", Priority = ThreadPriority.AboveNormal };
+        t.Start();
+        return tcs.Task;
+    }
+
+    private void Run(IReadOnlyList<StepStats> steps, IReadOnlyList<double> seconds, Func<StepStats, bool> shouldStop, CancellationToken ct)
+    {
+        var stats = h.Stats;
+        long freq = Stopwatch.Frequency;
+        int rr = 0;
+        for (int k = 0; k < steps.Count && !_stop && !ct.IsCancellationRequested; k++)
+        {
+            var step = steps[k];
+            h.Phase = step.Name;
+            double rate = step.TargetRate;
+            long start = Stopwatch.GetTimestamp();
+            long end = start + (long)(seconds[k] * freq);
+            step.StartTicks = start;
+            long issued = 0;
+            long maxIssue = (long)(rate * seconds[k]) + 1;
+            int maxBurst = Math.Max(1, (int)(rate / 20)); // never more than 50 ms of messages in one go
+            for (long loops = 0; loops < 100_000_000; loops++)
+            {
+                long now = Stopwatch.GetTimestamp();
+                if (now >= end || _stop || ct.IsCancellationRequested) break;
+                long due = Math.Min(maxIssue, (long)((now - start) / (double)freq * rate));
+                int burst = 0;
+                while (issued < due && burst < maxBurst)
+                {
+                    long scheduled = start + (long)(issued * (double)freq / rate);
+                    var s = senders[rr];
+                    rr = rr + 1 == senders.Count ? 0 : rr + 1;
+                    long n = Interlocked.Increment(ref _n) - 1;
+                    var rem = sink.Remaining;
+                    if (rem is not null && n < rem.Length) rem[n] = s.Recipients;
+                    byte[] frame = Conn.MessageFrame(s.ChatId, Tag.Make(stats.RunId, step.Index, n, scheduled), h.ContentBytes);
+                    Interlocked.Increment(ref step.Sent);
+                    Interlocked.Increment(ref stats.TotalSent);
+                    var vt = s.Conn.SendAsync(frame);
+                    if (vt.IsCompletedSuccessfully) { if (!vt.Result) Interlocked.Increment(ref step.SendFailed); }
+                    else _ = Observe(vt, step);
+                    issued++;
+                    burst++;
+                }
+                if (issued >= due) Thread.Sleep(1);
+            }
+            step.EndTicks = Stopwatch.GetTimestamp();
+            if (!step.Warmup && shouldStop(step)) break;
+        }
+    }
+
+    private static async Task Observe(ValueTask<bool> vt, StepStats step)
+    {
+        if (!await vt) Interlocked.Increment(ref step.SendFailed);
+    }
+}
