@@ -86,6 +86,9 @@ export class ChatStore extends EventTarget {
     this.myTyping = new Map();
     /** @type {ReturnType<typeof setTimeout> | null} */
     this.chatsReload = null;
+    /** Recent live messages per chat (seq → message), so a chat-list snapshot fetched while
+     * messages stream in can be brought up to date. @type {Map<string, Map<number, Message>>} */
+    this.liveSeen = new Map();
     this.stopped = false;
 
     this.users.set(session.user_id, {
@@ -192,6 +195,17 @@ export class ChatStore extends EventTarget {
     if (known && known.last_read_seq > c.last_read_seq) {
       c.last_read_seq = known.last_read_seq;
       c.unread_count = Math.min(c.unread_count, known.unread_count);
+    }
+    // Live messages newer than the snapshot (they arrived while it was in flight).
+    const seen = this.liveSeen.get(c.chat_id);
+    if (seen) {
+      const base = c.last_message?.seq ?? 0;
+      for (const m of [...seen.values()].sort((a, b) => a.seq - b.seq)) {
+        if (m.seq <= base || (c.last_message && m.seq <= c.last_message.seq)) continue;
+        c.last_message = { message_id: m.message_id, seq: m.seq, from: m.from, content: m.content, timestamp: m.timestamp };
+        c.updated_at = Math.max(c.updated_at ?? 0, m.timestamp);
+        if (m.from !== this.me && m.seq > c.last_read_seq) c.unread_count++;
+      }
     }
     if (c.other_user) {
       const u = c.other_user;
@@ -669,6 +683,10 @@ export class ChatStore extends EventTarget {
 
   /** Adds a live message everywhere it shows. @param {Message} m @param {boolean} live */
   ingest(m, live) {
+    let seen = this.liveSeen.get(m.chat_id);
+    if (!seen) { seen = new Map(); this.liveSeen.set(m.chat_id, seen); }
+    seen.set(m.seq, m);
+    if (seen.size > 200) seen.delete(Math.min(...seen.keys()));
     const chat = this.chats.get(m.chat_id);
     const isNewer = !chat?.last_message || m.seq > chat.last_message.seq;
     if (!chat) {
