@@ -74,6 +74,33 @@ public sealed class Api : IDisposable
         catch (TaskCanceledException) when (!ct.IsCancellationRequested) { return false; }
     }
 
+    /// <summary>Sums of the server's chat_* Prometheus series (labels folded), or null when /metrics is absent.</summary>
+    public async Task<Dictionary<string, double>?> ScrapeAsync(CancellationToken ct)
+    {
+        try
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            cts.CancelAfter(TimeSpan.FromSeconds(5));
+            using var r = await _http.GetAsync(new Uri("/metrics", UriKind.Relative), cts.Token);
+            if (!r.IsSuccessStatusCode) return null;
+            string text = await r.Content.ReadAsStringAsync(cts.Token);
+            var d = new Dictionary<string, double>(StringComparer.Ordinal);
+            foreach (var line in text.Split('\n'))
+            {
+                if (!line.StartsWith("chat_", StringComparison.Ordinal) || line.Contains("_bucket", StringComparison.Ordinal)) continue;
+                int brace = line.IndexOf('{', StringComparison.Ordinal);
+                int space = line.LastIndexOf(' ');
+                if (space < 0) continue;
+                string name = brace > 0 ? line[..brace] : line[..line.IndexOf(' ', StringComparison.Ordinal)];
+                if (double.TryParse(line[(space + 1)..], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v))
+                    d[name] = d.GetValueOrDefault(name) + v;
+            }
+            return d;
+        }
+        catch (HttpRequestException) { return null; }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested) { return null; }
+    }
+
     /// <summary>Register; when the name is taken, log in instead. Returns null on 401 from login (wrong password).</summary>
     public async Task<AuthReply?> RegisterOrLoginAsync(string username, string password, CancellationToken ct)
     {

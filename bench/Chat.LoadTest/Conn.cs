@@ -366,10 +366,20 @@ public sealed class Conn
                 _ready?.TrySetResult(null);
                 return null;
             default:
-                RunStats.Count(_stats.FrameTypes, f.Type.Length > 0 ? Encoding.UTF8.GetString(f.Type) : "untyped");
+                RunStats.Count(_stats.FrameTypes, TypeName(f.Type));
                 return null;
         }
     }
+
+    private static string TypeName(ReadOnlySpan<byte> t) =>
+        t.SequenceEqual("delivery_receipt"u8) ? "delivery_receipt"
+        : t.SequenceEqual("read_receipt"u8) ? "read_receipt"
+        : t.SequenceEqual("presence_update"u8) ? "presence_update"
+        : t.SequenceEqual("group_update"u8) ? "group_update"
+        : t.SequenceEqual("typing_start"u8) ? "typing_start"
+        : t.SequenceEqual("typing_stop"u8) ? "typing_stop"
+        : t.SequenceEqual("sync_read"u8) ? "sync_read"
+        : t.Length == 0 ? "untyped" : Encoding.UTF8.GetString(t);
 
     private static byte[] AckFrame(ReadOnlySpan<byte> messageId)
     {

@@ -16,6 +16,7 @@ public sealed class Harness : IDisposable
     public string OutDir { get; }
     public int ContentBytes { get; }
     public int ConnectParallel { get; }
+    public bool ScrapeMetrics { get; }
     public int SourceIps { get; private set; }
     public Connector? Connector { get; private set; }
     public string Phase { get; set; } = "setup";
@@ -49,6 +50,7 @@ public sealed class Harness : IDisposable
         ContentBytes = opt.Int("size", 100, 1, 60_000);
         ConnectParallel = opt.Int("connect-parallel", 200, 1, 100_000);
         _sourceIpsOpt = opt.Int("source-ips", 0, 0, 250);
+        ScrapeMetrics = !opt.Flag("no-metrics");
         int pid = opt.Int("server-pid", 0, 0, int.MaxValue);
         if (pid == 0) pid = ProcStats.FindListener(Target.Port);
         Sampler = new Sampler(pid);
@@ -73,12 +75,23 @@ public sealed class Harness : IDisposable
 
     public async Task WaitHealthyAsync()
     {
-        for (int i = 0; i < 60; i++)
+        bool ok = false;
+        for (int i = 0; i < 60 && !ok; i++)
         {
-            if (await Api.HealthyAsync(Ct)) return;
-            await Task.Delay(500, Ct);
+            ok = await Api.HealthyAsync(Ct);
+            if (!ok) await Task.Delay(500, Ct);
         }
-        throw new InvalidOperationException($"{Target}healthz did not answer 200 within 30 s");
+        if (!ok) throw new InvalidOperationException($"{Target}healthz did not answer 200 within 30 s");
+        // How busy is the machine before we start? Other processes on the 2 shared cores skew every figure.
+        var a = ProcStats.SystemJiffies();
+        await Task.Delay(2000, Ct);
+        var b = ProcStats.SystemJiffies();
+        double busy = b.Total > a.Total ? Math.Round((b.Busy - a.Busy) * 100.0 * Environment.ProcessorCount / (b.Total - a.Total), 1) : -1;
+        Result.Figures["machine_cpu_pct_before_run"] = busy;
+        double load = double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
+        Result.Figures["load_average_1m_before_run"] = load;
+        Console.WriteLine($"machine before the run: {busy:F0} % CPU busy (100 = one core), load average {load}");
+        if (busy > 25) Result.Notes.Add($"the machine was already {busy:F0} % busy (load average {load}) before the run started: other processes competed for the 2 cores");
     }
 
     public async Task<List<UserEntry>> UsersAsync(int count)
@@ -155,6 +168,21 @@ public sealed class Harness : IDisposable
                 var vt = c.HeartbeatAsync();
                 if (!vt.IsCompleted) _ = vt.AsTask();
             }
+        }
+    }
+
+    /// <summary>Scrapes the server's /metrics once a second (independent of the progress loop, so a slow scrape delays nothing).</summary>
+    public async Task ScrapeLoopAsync(CancellationToken ct)
+    {
+        if (!ScrapeMetrics) return;
+        for (int i = 0; i < 1_000_000 && !ct.IsCancellationRequested; i++)
+        {
+            string phase = Phase;
+            double t = Elapsed;
+            var m = await Api.ScrapeAsync(ct);
+            if (m is null && i == 0) return; // no /metrics endpoint
+            if (m is not null) Sampler.AddScrape(t, phase, m);
+            try { await Task.Delay(1000, ct); } catch (OperationCanceledException) { return; }
         }
     }
 

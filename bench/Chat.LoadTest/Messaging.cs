@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 
@@ -11,18 +10,9 @@ public sealed record Sender(Conn Conn, string ChatId, int Recipients);
 public sealed class MessagingSink(RunStats stats) : IFrameSink
 {
     private readonly byte[] _run = Encoding.ASCII.GetBytes(stats.RunId);
-    private readonly ConcurrentDictionary<string, SeqRange> _ranges = new(StringComparer.Ordinal);
 
     /// <summary>Group mode: per message number, members still to receive it (0 = everyone has it).</summary>
     public int[]? Remaining { get; set; }
-
-    public sealed class SeqRange
-    {
-        public long Min = long.MaxValue;
-        public long Max;
-    }
-
-    public IReadOnlyDictionary<string, SeqRange> Ranges => _ranges;
 
     public void OnNewMessage(Conn c, in Incoming f)
     {
@@ -61,13 +51,7 @@ public sealed class MessagingSink(RunStats stats) : IFrameSink
         Interlocked.Increment(ref step.Acked);
         Interlocked.Increment(ref stats.TotalAcked);
         Hist.Record(step.AckLatency, Hist.ElapsedUs(tag.Ticks, Stopwatch.GetTimestamp()));
-        Track(c, f.ChatId).Mark(f.Seq);
-        var range = _ranges.GetOrAdd(Encoding.UTF8.GetString(f.ChatId), _ => new SeqRange());
-        lock (range)
-        {
-            if (f.Seq < range.Min) range.Min = f.Seq;
-            if (f.Seq > range.Max) range.Max = f.Seq;
-        }
+        Track(c, f.ChatId).Acked(f.Seq);
     }
 
     public void OnError(Conn c, in Incoming f)
@@ -89,12 +73,20 @@ public sealed class MessagingSink(RunStats stats) : IFrameSink
     }
 
     /// <summary>After the drain: how many (device, seq) pairs a member never received, over the seq ranges acked in this run.</summary>
-    public long CountMissing(IEnumerable<(Conn Conn, string ChatId)> memberships)
+    public static long CountMissing(IReadOnlyList<(Conn Conn, string ChatId)> memberships)
     {
+        // the seq range of this run per chat = union of what its senders got acks for
+        var ranges = new Dictionary<string, (long Min, long Max)>(StringComparer.Ordinal);
+        foreach (var (conn, chat) in memberships)
+        {
+            if (!conn.Chats.TryGetValue(chat, out var bits) || bits.AckMax == 0) continue;
+            var r = ranges.TryGetValue(chat, out var x) ? x : (long.MaxValue, 0L);
+            ranges[chat] = (Math.Min(r.Item1, bits.AckMin), Math.Max(r.Item2, bits.AckMax));
+        }
         long missing = 0;
         foreach (var (conn, chat) in memberships)
         {
-            if (!_ranges.TryGetValue(chat, out var r) || r.Max == 0) continue;
+            if (!ranges.TryGetValue(chat, out var r)) continue;
             if (!conn.Chats.TryGetValue(chat, out var bits)) { missing += r.Max - r.Min + 1; continue; }
             missing += bits.Missing(r.Min, r.Max);
         }

@@ -107,6 +107,17 @@ public sealed class SeqBits
     private ulong[] _bits = [];
     public long MaxSeen { get; private set; }
 
+    /// <summary>Lowest/highest seq this device got an ack for (its own messages of this run).</summary>
+    public long AckMin { get; private set; } = long.MaxValue;
+    public long AckMax { get; private set; }
+
+    public void Acked(long seq)
+    {
+        if (seq < AckMin) AckMin = seq;
+        if (seq > AckMax) AckMax = seq;
+        Mark(seq);
+    }
+
     /// <summary>Returns true when the seq is new for this device.</summary>
     public bool Mark(long seq)
     {

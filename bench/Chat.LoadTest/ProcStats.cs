@@ -91,6 +91,25 @@ public static class ProcStats
         return 0;
     }
 
+    /// <summary>(busy, total) jiffies of the whole machine from /proc/stat.</summary>
+    public static (long Busy, long Total) SystemJiffies()
+    {
+        try
+        {
+            string first = File.ReadLines("/proc/stat").First();
+            var p = first.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            long total = 0, idle = 0;
+            for (int i = 1; i < p.Length && i <= 8; i++)
+            {
+                long v = long.Parse(p[i], CultureInfo.InvariantCulture);
+                total += v;
+                if (i is 4 or 5) idle += v; // idle, iowait
+            }
+            return (total - idle, total);
+        }
+        catch (IOException) { return (0, 0); }
+    }
+
     public static string CommandLine(int pid)
     {
         try { return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').Trim(); }
@@ -104,6 +123,7 @@ public sealed class Sampler
     public int ServerPid { get; }
     private readonly int _selfPid = Environment.ProcessId;
     private ProcReading? _lastServer, _lastSelf;
+    private (long Busy, long Total) _lastSys = ProcStats.SystemJiffies();
     private readonly Lock _lock = new();
     public List<Sample> Series { get; } = [];
     public Sample Latest { get; private set; } = new();
@@ -119,8 +139,12 @@ public sealed class Sampler
     {
         var s = ProcStats.Read(ServerPid);
         var me = ProcStats.Read(_selfPid);
+        var sys = ProcStats.SystemJiffies();
+        double sysPct = sys.Total > _lastSys.Total ? (sys.Busy - _lastSys.Busy) * 100.0 * Environment.ProcessorCount / (sys.Total - _lastSys.Total) : -1;
+        _lastSys = sys;
         var sample = new Sample
         {
+            MachineCpuPct = Math.Round(sysPct, 1),
             T = Math.Round(elapsedSeconds, 2),
             Phase = phase,
             ServerCpuPct = s is { } a && _lastServer is { } b ? Math.Round(ProcStats.CpuPercent(b, a), 1) : -1,
@@ -135,6 +159,57 @@ public sealed class Sampler
     }
 
     /// <summary>Averages/maxima over the samples whose phase matches.</summary>
+    /// <summary>Average CPU of the whole machine (100 = one core) over a phase: shows whether other processes competed.</summary>
+    public double MachineCpu(string phase)
+    {
+        lock (_lock)
+        {
+            var xs = Series.Where(x => x.Phase == phase && x.MachineCpuPct >= 0).ToList();
+            return xs.Count == 0 ? -1 : Math.Round(xs.Average(x => x.MachineCpuPct), 1);
+        }
+    }
+
+    private readonly List<(double T, string Phase, Dictionary<string, double> Values)> _scrapes = [];
+
+    /// <summary>Records one /metrics scrape taken at time t while the run was in the given phase.</summary>
+    public void AddScrape(double t, string phase, Dictionary<string, double> values)
+    {
+        lock (_lock) _scrapes.Add((t, phase, values));
+    }
+
+    /// <summary>Server-side counters over a phase, from the /metrics scrapes (last of the phase − last before it).</summary>
+    public Dictionary<string, double>? ServerDelta(string phase)
+    {
+        lock (_lock)
+        {
+            int first = _scrapes.FindIndex(x => x.Phase == phase);
+            int last = _scrapes.FindLastIndex(x => x.Phase == phase);
+            if (first <= 0 || last < 0) return null;
+            var (t0, _, before) = _scrapes[first - 1];
+            var (t1, _, after) = _scrapes[last];
+            double secs = t1 - t0;
+            if (secs <= 0) return null;
+            var d = new Dictionary<string, double>(StringComparer.Ordinal) { ["seconds"] = Math.Round(secs, 1) };
+            double G(Dictionary<string, double> m, string k) => m.GetValueOrDefault(k);
+            double commits = G(after, "chat_commit_batch_size_count") - G(before, "chat_commit_batch_size_count");
+            double msgs = G(after, "chat_commit_batch_size_sum") - G(before, "chat_commit_batch_size_sum");
+            double commitMs = G(after, "chat_commit_duration_milliseconds_sum") - G(before, "chat_commit_duration_milliseconds_sum");
+            if (commits > 0)
+            {
+                d["commits_per_s"] = Math.Round(commits / secs, 1);
+                d["avg_batch"] = Math.Round(msgs / commits, 1);
+                d["avg_commit_ms"] = Math.Round(commitMs / commits, 2);
+                d["committer_db_busy_pct"] = Math.Round(commitMs / (secs * 1000) * 100, 1);
+            }
+            foreach (var k in after.Keys.Where(k => k.EndsWith("_total", StringComparison.Ordinal)))
+            {
+                double delta = G(after, k) - G(before, k);
+                if (delta != 0) d[k.Replace("chat_", "", StringComparison.Ordinal) + "_per_s"] = Math.Round(delta / secs, 1);
+            }
+            return d;
+        }
+    }
+
     public (double ServerCpu, double ToolCpu, double ServerRssMaxMb, double ToolRssMaxMb) Summary(string phase)
     {
         lock (_lock)
@@ -153,6 +228,7 @@ public sealed class Sample
     public double T { get; set; }
     public string Phase { get; set; } = "";
     public double ServerCpuPct { get; set; }
+    public double MachineCpuPct { get; set; }
     public double ServerRssMb { get; set; }
     public int ServerThreads { get; set; }
     public double ToolCpuPct { get; set; }

@@ -23,6 +23,7 @@ common options
   --out DIR               result folder (default bench/Chat.LoadTest/results)
   --size BYTES            message content size (default 100)
   --connect-parallel N    concurrent socket opens (default 200); --source-ips K (127.0.0.1..K, default 1 per 20k sockets)
+  --no-metrics            do not scrape the server's /metrics once a second (commit batch sizes etc.)
 messaging options
   --rate R | --ramp a,b,c   --duration S (per step)   --warmup S (default 5)   --drain S (default 15)
   --stop-p99-ms X (ramp stops when a step's p99 exceeds X; default 1000)   --one-way (direct: one sender per pair)

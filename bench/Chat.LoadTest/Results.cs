@@ -54,7 +54,9 @@ public sealed class StepResult
     public LatencySummary? AllMembers { get; set; }
     public double ServerCpuPct { get; set; }
     public double ToolCpuPct { get; set; }
+    public double MachineCpuPct { get; set; }
     public double ServerRssMaxMb { get; set; }
+    public Dictionary<string, double>? ServerMetrics { get; set; }
 }
 
 public sealed class Result
@@ -110,24 +112,27 @@ public static class Report
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"**{r.Scenario}** run `{r.RunId}` at {r.StartedAt} against {r.Target}\n\n");
         sb.Append(CultureInfo.InvariantCulture, $"Machine: {r.Machine}\n\n");
+        sb.Append("CPU columns: 100 % = one core; the machine has ").Append(r.Machine.Nproc).Append(" cores shared by server and tool (machine CPU − server − tool = anything else running).\n\n");
         if (r.Settings.Count > 0) sb.Append("Settings: ").Append(string.Join(", ", r.Settings.Select(kv => $"{kv.Key}={kv.Value}"))).Append("\n\n");
         if (r.Steps.Count > 0)
         {
             bool group = r.Steps.Any(s => s.AllMembers is not null);
             sb.Append("| step | target msg/s | offered msg/s | acked msg/s | deliveries/s | e2e p50 ms | p90 | p99 | p99.9 | max | ack p50 ms | ack p99 | ");
             if (group) sb.Append("all-members p50 ms | all-members p99 | ");
-            sb.Append("lost | dup | errors | server CPU % | tool CPU % | server RSS MiB |\n");
+            sb.Append("lost | dup | errors | server CPU % | tool CPU % | machine CPU % | server RSS MiB |\n");
             sb.Append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
             if (group) sb.Append("--:|--:|");
-            sb.Append("--:|--:|--:|--:|--:|--:|\n");
+            sb.Append("--:|--:|--:|--:|--:|--:|--:|\n");
             foreach (var s in r.Steps)
             {
                 sb.Append(CultureInfo.InvariantCulture, $"| {s.Name}{(s.Warmup ? " (warm-up)" : "")} | {N(s.TargetRate)} | {N(s.OfferedRate)} | {N(s.AckedRate)} | {N(s.DeliveredRate)} | ");
                 sb.Append(CultureInfo.InvariantCulture, $"{F(s.E2e.P50Ms)} | {F(s.E2e.P90Ms)} | {F(s.E2e.P99Ms)} | {F(s.E2e.P999Ms)} | {F(s.E2e.MaxMs)} | {F(s.Ack.P50Ms)} | {F(s.Ack.P99Ms)} | ");
                 if (group) sb.Append(CultureInfo.InvariantCulture, $"{F(s.AllMembers?.P50Ms ?? 0)} | {F(s.AllMembers?.P99Ms ?? 0)} | ");
-                sb.Append(CultureInfo.InvariantCulture, $"{N(s.Lost)} | {N(s.Duplicates)} | {N(s.Errors + s.SendFailed)} | {F(s.ServerCpuPct)} | {F(s.ToolCpuPct)} | {F(s.ServerRssMaxMb)} |\n");
+                sb.Append(CultureInfo.InvariantCulture, $"{N(s.Lost)} | {N(s.Duplicates)} | {N(s.Errors + s.SendFailed)} | {F(s.ServerCpuPct)} | {F(s.ToolCpuPct)} | {F(s.MachineCpuPct)} | {F(s.ServerRssMaxMb)} |\n");
             }
             sb.Append('\n');
+            foreach (var s in r.Steps.Where(s => s.ServerMetrics is { Count: > 0 }))
+                sb.Append(CultureInfo.InvariantCulture, $"Server /metrics during {s.Name}: ").Append(string.Join(", ", s.ServerMetrics!.Select(kv => $"{kv.Key} {F(kv.Value)}"))).Append("\n\n");
         }
         if (r.Figures.Count > 0)
         {

@@ -133,6 +133,7 @@ public static class Scenarios
         using var stopBg = new CancellationTokenSource();
         var hb = h.HeartbeatLoopAsync(conns, stopBg.Token);
         var progress = ProgressAsync(h, conns, stopBg.Token);
+        var scrape = h.ScrapeLoopAsync(stopBg.Token);
 
         var loop = new OpenLoop(h, senders, sink);
         await loop.RunAsync(plan.Steps, plan.Seconds, step =>
@@ -172,6 +173,7 @@ public static class Scenarios
         await stopBg.CancelAsync();
         await hb;
         await progress;
+        await scrape;
 
         int recipients = senders[0].Recipients;
         foreach (var s in plan.Steps.Where(s => s.StartTicks != 0))
@@ -200,11 +202,15 @@ public static class Scenarios
                 AllMembers = sink.Remaining is not null ? Hist.Summary(s.AllMembers) : null,
                 ServerCpuPct = scpu,
                 ToolCpuPct = tcpu,
+                MachineCpuPct = h.Sampler.MachineCpu(s.Name),
                 ServerRssMaxMb = srss,
+                ServerMetrics = h.Sampler.ServerDelta(s.Name),
             };
             h.Result.Steps.Add(sr);
         }
-        long missing = sink.CountMissing(memberships);
+        foreach (var sr in h.Result.Steps.Where(x => !x.Warmup))
+            h.Result.Notes.Add($"{sr.Name}: {CpuVerdict(sr.ServerCpuPct, sr.ToolCpuPct, sr.MachineCpuPct)}");
+        long missing = MessagingSink.CountMissing(memberships);
         h.Result.Figures["missing_member_seqs_after_drain"] = missing;
         h.Result.Figures["unacked_sends"] = plan.Steps.Sum(s => s.Sent - s.Acked - s.Errors - s.SendFailed);
         h.Result.Figures["open_sockets_at_end"] = h.OpenCount(conns);
@@ -215,6 +221,19 @@ public static class Scenarios
         h.Phase = "close";
         await Harness.CloseAllAsync(conns, 256);
         h.Finish(scenario);
+    }
+
+    /// <summary>Who used the 2 shared cores: the server, the tool, or something else.</summary>
+    public static string CpuVerdict(double server, double tool, double machine)
+    {
+        double cap = Environment.ProcessorCount * 100.0;
+        double other = Math.Max(0, machine - server - tool);
+        string split = $"server {server:F0} %, tool {tool:F0} %, other processes {other:F0} % of {cap:F0} %";
+        if (machine < 0 || server < 0) return split;
+        if (machine >= cap * 0.9)
+            return $"machine CPU-saturated ({split}); " + (other > cap * 0.15 ? "other processes took a real share: figures are pessimistic"
+                : server >= tool ? "the server is the larger consumer" : "the load tool is the larger consumer: the server may do better with a separate load machine");
+        return $"CPU not saturated ({split})" + (server >= 90 && server < 110 ? "; the server near one full core may be limited by a single hot thread" : "");
     }
 
     private static async Task ProgressAsync(Harness h, List<Conn> conns, CancellationToken ct)
@@ -239,7 +258,7 @@ public static class Scenarios
             s.OpenSockets = h.OpenCount(conns);
             lastSent = sent; lastAcked = acked; lastDel = del;
             long errs = st.ErrorCodes.Values.Sum();
-            Console.WriteLine($"  [{h.Phase,-8}] {h.Elapsed,6:F0}s sent {s.SentPerSec,7:F0}/s acked {s.AckedPerSec,7:F0}/s deliv {s.DeliveredPerSec,7:F0}/s | e2e p50 {s.P50Ms,7:F1} p99 {s.P99Ms,8:F1} max {Hist.MaxMs(iv),8:F1} ms | open {s.OpenSockets} err {errs} disc {st.Disconnects} | server {s.ServerCpuPct,3:F0}% {s.ServerRssMb,6:F0} MiB | tool {s.ToolCpuPct,3:F0}%");
+            Console.WriteLine($"  [{h.Phase,-8}] {h.Elapsed,6:F0}s sent {s.SentPerSec,7:F0}/s acked {s.AckedPerSec,7:F0}/s deliv {s.DeliveredPerSec,7:F0}/s | e2e p50 {s.P50Ms,7:F1} p99 {s.P99Ms,8:F1} max {Hist.MaxMs(iv),8:F1} ms | open {s.OpenSockets} err {errs} disc {st.Disconnects} | server {s.ServerCpuPct,3:F0}% {s.ServerRssMb,6:F0} MiB | tool {s.ToolCpuPct,3:F0}% | machine {s.MachineCpuPct,3:F0}%");
         }
     }
 
@@ -311,6 +330,7 @@ public static class Scenarios
         f["server_rss_max_during_hold_mib"] = holdRssMax;
         f["server_kib_per_socket"] = open > 0 ? Math.Round((end.ServerRssMb - baseRss) * 1024 / open, 2) : 0;
         f["server_cpu_pct_during_hold"] = holdCpu;
+        f["machine_cpu_pct_during_hold"] = h.Sampler.MachineCpu("hold");
         f["server_threads_held"] = end.ServerThreads;
         f["server_rss_after_close_mib"] = after.ServerRssMb;
         f["tool_kib_per_socket"] = open > 0 ? Math.Round((end.ToolRssMb - baseTool) * 1024 / open, 2) : 0;
@@ -490,6 +510,7 @@ public static class Scenarios
         f["all_devices_complete_seconds"] = Math.Round(allDone, 3);
         f["deliveries_per_second"] = allDone > 0 ? Math.Round(delivered / allDone, 0) : 0;
         f["server_cpu_pct_storm"] = scpu;
+        f["machine_cpu_pct_storm"] = h.Sampler.MachineCpu("storm");
         f["tool_cpu_pct_storm"] = tcpu;
         f["server_rss_max_mib_storm"] = srss;
         h.Result.Extra = Hist.Summary(sink.DoneAt);
