@@ -10,6 +10,7 @@ import { ChatListView } from './ui/chatlist.js';
 import { ConversationView } from './ui/conversation.js';
 import { Dialogs } from './ui/dialogs.js';
 import { $, initials, hue, toast } from './ui/dom.js';
+import { hydrateIcons } from './ui/icons.js';
 
 /** @typedef {import('./store.js').Session} Session */
 
@@ -215,6 +216,7 @@ function route() {
 // ------------------------------------------------------------------ boot
 
 function boot() {
+  hydrateIcons();
   bindAuth();
   window.addEventListener('hashchange', route);
   // Signing in or out in another tab of this profile switches this one too.

@@ -169,7 +169,9 @@ export class ChatSocket extends EventTarget {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     // Exponential backoff with full jitter: uniform in [min/2, min(max, min·2^attempt)].
     const cap = Math.min(this.maxDelayMs, this.minDelayMs * 2 ** this.attempt);
-    const delay = Math.max(this.minDelayMs / 2, Math.random() * cap);
+    let delay = Math.max(this.minDelayMs / 2, Math.random() * cap);
+    // The browser knows it is offline: wait for its `online` event (plus a slow fallback poll).
+    if (navigator.onLine === false) delay = Math.max(delay, 15000);
     this.attempt = Math.min(this.attempt + 1, 16);
     this.nextRetryAt = Date.now() + delay;
     this.setState('connecting');

@@ -693,7 +693,7 @@ export class ChatStore extends EventTarget {
       this.scheduleChatsReload();
     } else if (isNewer) {
       chat.last_message = { message_id: m.message_id, seq: m.seq, from: m.from, content: m.content, timestamp: m.timestamp };
-      if (m.attachment && !m.content) chat.last_message.content = `📎 ${m.attachment.file_name ?? 'Attachment'}`;
+      if (m.attachment && !m.content) chat.last_message.content = m.attachment.type?.startsWith('image/') ? 'Photo' : `File: ${m.attachment.file_name ?? ''}`;
       chat.updated_at = Math.max(chat.updated_at ?? 0, m.timestamp);
       if (m.from !== this.me && m.seq > chat.last_read_seq) chat.unread_count++;
     }

@@ -71,7 +71,7 @@ export class ChatListView {
       preview = h('span', { class: 'preview typing-text', 'data-testid': 'chat-preview', text: who });
     } else if (lm) {
       const prefix = lm.from === s.me ? 'You: ' : c.type === 'group' ? `${s.displayName(lm.from)}: ` : '';
-      preview = h('span', { class: 'preview', 'data-testid': 'chat-preview', text: prefix + (lm.content || '📎 Attachment').replace(/\s+/g, ' ') });
+      preview = h('span', { class: 'preview', 'data-testid': 'chat-preview', text: prefix + (lm.content || 'Attachment').replace(/\s+/g, ' ') });
     } else {
       preview = h('span', { class: 'preview muted', 'data-testid': 'chat-preview', text: c.type === 'group' ? `${c.member_count ?? ''} members` : 'No messages yet' });
     }

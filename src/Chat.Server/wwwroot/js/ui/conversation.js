@@ -6,6 +6,7 @@
  * turns into the acknowledged one in place.
  * @module ui/conversation
  */
+import { icon } from './icons.js';
 import { h, $, fmtTime, fmtDay, dayKey, fmtLastSeen, fmtSize, initials, hue, safeUrl, batched, toast } from './dom.js';
 
 /**
@@ -17,8 +18,8 @@ import { h, $, fmtTime, fmtDay, dayKey, fmtLastSeen, fmtSize, initials, hue, saf
  */
 
 const TICKS = {
-  pending: { text: '🕓', label: 'Sending' },
-  failed: { text: '⚠', label: 'Not sent' },
+  pending: { text: '', label: 'Sending' },
+  failed: { text: '!', label: 'Not sent' },
   sent: { text: '✓', label: 'Sent' },
   delivered: { text: '✓✓', label: 'Delivered' },
   read: { text: '✓✓', label: 'Read' },
@@ -251,7 +252,8 @@ export class ConversationView {
       content ? h('div', { class: 'text', 'data-testid': 'message-text', text: content }) : null,
       h('div', { class: 'meta' },
         h('time', { datetime: new Date(ts).toISOString(), text: fmtTime(ts) }),
-        own && tick ? h('span', { class: `ticks ${status}`, 'data-testid': 'msg-status', 'data-status': status, role: 'img', 'aria-label': tick.label, title: tick.label, text: tick.text }) : null),
+        own && tick ? h('span', { class: `ticks ${status}`, 'data-testid': 'msg-status', 'data-status': status, role: 'img', 'aria-label': tick.label, title: tick.label },
+          status === 'pending' ? icon('clock') : status === 'failed' ? icon('alert') : tick.text) : null),
       readBy > 0 ? h('div', { class: 'read-by', 'data-testid': 'read-by', text: `Read by ${readBy}` }) : null,
       p?.state === 'failed' ? h('div', { class: 'failed' },
         h('span', { text: p.error ? `Not sent: ${p.error}` : 'Not sent' }),
@@ -272,7 +274,7 @@ export class ConversationView {
         onClick: () => this.hooks.openImage(url ?? thumb, att.file_name) }, img);
     }
     return h('a', { class: 'file-card', 'data-testid': 'attachment-file', href: url ?? undefined, download: att.file_name, target: '_blank', rel: 'noopener noreferrer' },
-      h('span', { class: 'file-icon', 'aria-hidden': 'true', text: '📄' }),
+      h('span', { class: 'file-icon' }, icon('file')),
       h('span', { class: 'file-info' },
         h('span', { class: 'file-name', 'data-testid': 'attachment-name', text: att.file_name }),
         h('span', { class: 'file-size', 'data-testid': 'attachment-size', text: fmtSize(att.size ?? 0) })));

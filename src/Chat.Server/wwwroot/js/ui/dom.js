@@ -131,7 +131,7 @@ export function fmtSize(bytes) {
 /** First letter(s) for an avatar. @param {string} name */
 export function initials(name) {
   const parts = name.trim().split(/\s+/).filter(Boolean);
-  const s = parts.length > 1 ? parts[0][0] + parts[1][0] : (parts[0] ?? '?').slice(0, 2);
+  const s = parts.length > 1 ? parts[0][0] + parts[1][0] : (parts[0] ?? '?').slice(0, 1);
   return s.toUpperCase();
 }
 
