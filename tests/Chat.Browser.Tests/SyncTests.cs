@@ -27,7 +27,8 @@ public sealed class SyncTests(BrowserFixture fx, ITestOutputHelper output)
         await Expect(ChatUser.Message(tab2, "Sent from tab one")).ToHaveAttributeAsync("data-own", "true");
 
         // Replies reach both tabs; tab 2 goes back to the list and its badge clears when tab 1 reads.
-        await tab2.GetByTestId("back").ClickAsync();
+        await tab2.Keyboard.PressAsync("Escape"); // wide layout: Escape closes the chat
+        await Expect(tab2.GetByTestId("placeholder")).ToBeVisibleAsync();
         await bob.OpenChatAsync("Alice");
         await bob.SendAsync("Got it in both tabs?");
         await Expect(alice.Message("Got it in both tabs?")).ToBeVisibleAsync();
@@ -46,7 +47,8 @@ public sealed class SyncTests(BrowserFixture fx, ITestOutputHelper output)
         await Expect(ChatUser.ChatItem(tab2, "Bob").GetByTestId("chat-preview")).ToHaveTextAsync("You: Typed on the phone");
 
         // Read on the phone clears the unread badge on the laptop (sync_read).
-        await alice.Page.GetByTestId("back").ClickAsync();
+        await alice.Page.Keyboard.PressAsync("Escape");
+        await Expect(alice.Page.GetByTestId("placeholder")).ToBeVisibleAsync();
         await bob.SendAsync("Read me on your phone");
         await Expect(ChatUser.ChatItem(alice.Page, "Bob").GetByTestId("chat-preview")).ToHaveTextAsync("Read me on your phone");
         await Expect(ChatUser.ChatItem(alice.Page, "Bob").GetByTestId("unread-badge")).ToHaveCountAsync(0);
