@@ -11,7 +11,7 @@ public sealed class ChatMetrics : IDisposable
     public ChatMetrics()
     {
         MessagesAccepted = _meter.CreateCounter<long>("chat.messages.accepted", "{message}", "Messages stored (first time, not retries).");
-        MessagesDelivered = _meter.CreateCounter<long>("chat.messages.delivered", "{message}", "new_message frames written to sockets.");
+        MessagesDelivered = _meter.CreateCounter<long>("chat.messages.delivered", "{message}", "new_message frames written to sockets (live and catch-up).");
         CommitBatchSize = _meter.CreateHistogram<int>("chat.commit.batch_size", "{message}", "Messages per group-commit transaction.");
         CommitLatency = _meter.CreateHistogram<double>("chat.commit.duration", "ms", "Time of one group-commit transaction.");
         SlowConsumerDisconnects = _meter.CreateCounter<long>("chat.connections.slow_consumer_closed", "{connection}", "Sockets closed with 4008.");
@@ -28,6 +28,17 @@ public sealed class ChatMetrics : IDisposable
     public Counter<long> BackplaneReceived { get; }
 
     public Meter Meter => _meter;
+
+    /// <summary>
+    /// The node's state as gauges, read at each scrape (called once by the host, which knows the connections).
+    /// </summary>
+    public void ObserveState(Func<int> connectedDevices, Func<long> outboundQueued, Func<int> committerQueue, Func<int> presenceSubscriptions)
+    {
+        _meter.CreateObservableGauge("chat.connections.devices", connectedDevices, "{device}", "Devices connected to this node.");
+        _meter.CreateObservableGauge("chat.connections.outbound_queued", outboundQueued, "{frame}", "Frames waiting in the send queues of this node's sockets (sum).");
+        _meter.CreateObservableGauge("chat.commit.queue_length", committerQueue, "{message}", "Messages waiting for the group committer.");
+        _meter.CreateObservableGauge("chat.presence.subscriptions", presenceSubscriptions, "{subscription}", "Presence subscriptions held by this node's sockets.");
+    }
 
     public void RecordCommit(int batchSize, double ms)
     {

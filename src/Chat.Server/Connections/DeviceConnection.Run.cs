@@ -10,6 +10,8 @@ namespace Chat.Server.Connections;
 internal sealed partial class DeviceConnection
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    // Every server frame is encoded with "type" first, so a prefix tells a new_message apart without parsing.
+    private static readonly byte[] NewMessagePrefix = "{\"type\":\"new_message\""u8.ToArray();
 
     /// <summary>Runs the connection to its end: ready, catch-up, then the two pumps until either stops.</summary>
     public async Task RunAsync(GatewayServices g, CancellationToken shutdown)
@@ -220,6 +222,7 @@ internal sealed partial class DeviceConnection
                     int code = Volatile.Read(ref _closeCode);
                     if (code != 0 && code != CloseCodes.ShuttingDown) break; // 4001/4008/1009...: drop the rest; 1001 drains
                     await _ws.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, _aborted.Token);
+                    if (frame.Span.StartsWith(NewMessagePrefix)) _metrics.MessagesDelivered.Add(1);
                     if (_roomWaiter is { } w && reader.Count < _capacity / 2) Interlocked.CompareExchange(ref _roomWaiter, null, w)?.TrySetResult();
                 }
                 if (Volatile.Read(ref _closeCode) is var c && c != 0 && c != CloseCodes.ShuttingDown) break;

@@ -1,3 +1,4 @@
+using Chat.Backplane.Redis;
 using Chat.Core;
 using Chat.Core.Delivery;
 using Chat.Core.Diagnostics;
@@ -32,7 +33,7 @@ internal static class ChatServiceRegistration
 
         var chat = builder.Configuration.GetSection(ChatOptions.Section).Get<ChatOptions>() ?? new ChatOptions();
         services.AddChatStorage(chat, builder.Configuration);
-        services.AddChatBackplane(chat);
+        services.AddChatBackplane(chat, builder.Configuration);
         services.AddChatServices();
         services.AddChatFiles(chat);
         services.AddChatGateway();
@@ -53,7 +54,7 @@ internal static class ChatServiceRegistration
         }
     }
 
-    private static void AddChatBackplane(this IServiceCollection services, ChatOptions chat)
+    private static void AddChatBackplane(this IServiceCollection services, ChatOptions chat, IConfiguration config)
     {
         services.AddSingleton<ConnectionHub>();
         services.AddSingleton<ILocalDelivery>(sp => sp.GetRequiredService<ConnectionHub>());
@@ -63,6 +64,14 @@ internal static class ChatServiceRegistration
                 services.AddSingleton<IBackplane, LocalBackplane>();
                 services.AddSingleton<IPresenceStore, LocalPresenceStore>();
                 services.AddSingleton<IRateLimiter, LocalRateLimiter>();
+                break;
+            case "redis":
+                string? redis = config.GetConnectionString("Redis");
+                if (string.IsNullOrWhiteSpace(redis))
+                    throw new OptionsValidationException(ChatOptions.Section, typeof(ChatOptions),
+                        ["Chat:Backplane=redis needs ConnectionStrings:Redis (e.g. redis1:6379,redis2:6379,password=...)."]);
+                services.AddOptions<RedisBackplaneOptions>().BindConfiguration(RedisBackplaneOptions.Section);
+                services.AddRedisBackplane(redis);
                 break;
             default:
                 throw new OptionsValidationException(ChatOptions.Section, typeof(ChatOptions),
@@ -98,6 +107,7 @@ internal static class ChatServiceRegistration
 
     private static void AddChatTelemetry(this IServiceCollection services)
     {
+        services.AddHostedService<Chat.Server.Diagnostics.ChatGauges>();
         services.AddHealthChecks().AddCheck<StoreHealthCheck>("stores");
         services.AddOpenTelemetry().WithMetrics(m => m
             .AddMeter(ChatMetrics.MeterName)

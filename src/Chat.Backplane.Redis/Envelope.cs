@@ -1,0 +1,106 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace Chat.Backplane.Redis;
+
+internal enum EnvelopeKind : byte
+{
+    Deliver = 1,
+    CloseDevice = 2,
+    Presence = 3,
+    InvalidateChat = 4,
+    UserMoved = 5,
+}
+
+/// <summary>
+/// What travels between nodes: a kind, the origin node, a few strings (user ids, chat id, excluded device), a number
+/// (seq or close code), then the frame bytes exactly as they go on the socket — already serialized by the sender,
+/// so the receiving node never parses or re-encodes JSON.
+/// </summary>
+internal readonly struct Envelope
+{
+    public required EnvelopeKind Kind { get; init; }
+    public required string Origin { get; init; }
+    public IReadOnlyList<string> Users { get; init; }
+    public string? ChatId { get; init; }
+    public string? DeviceId { get; init; }
+    public long Number { get; init; }
+    public ReadOnlyMemory<byte> Frame { get; init; }
+
+    public Envelope()
+    {
+        Users = [];
+    }
+
+    public byte[] Encode()
+    {
+        int size = 1 + Len(Origin) + 4 + Len(ChatId) + Len(DeviceId) + 8 + 4 + Frame.Length;
+        foreach (string u in Users) size += Len(u);
+        var buffer = new byte[size];
+        var span = buffer.AsSpan();
+        int at = 0;
+        span[at++] = (byte)Kind;
+        at += Write(span[at..], Origin);
+        BinaryPrimitives.WriteInt32LittleEndian(span[at..], Users.Count);
+        at += 4;
+        foreach (string u in Users) at += Write(span[at..], u);
+        at += Write(span[at..], ChatId);
+        at += Write(span[at..], DeviceId);
+        BinaryPrimitives.WriteInt64LittleEndian(span[at..], Number);
+        at += 8;
+        BinaryPrimitives.WriteInt32LittleEndian(span[at..], Frame.Length);
+        at += 4;
+        Frame.Span.CopyTo(span[at..]);
+        return buffer;
+    }
+
+    public static Envelope Decode(byte[] buffer)
+    {
+        var span = new ReadOnlySpan<byte>(buffer);
+        int at = 0;
+        var kind = (EnvelopeKind)span[at++];
+        string origin = Read(span, ref at) ?? "";
+        int count = BinaryPrimitives.ReadInt32LittleEndian(span[at..]);
+        at += 4;
+        if (count < 0 || count > buffer.Length) throw new FormatException("Bad envelope.");
+        var users = new string[count];
+        for (int i = 0; i < count; i++) users[i] = Read(span, ref at) ?? "";
+        string? chatId = Read(span, ref at);
+        string? deviceId = Read(span, ref at);
+        long number = BinaryPrimitives.ReadInt64LittleEndian(span[at..]);
+        at += 8;
+        int frameLength = BinaryPrimitives.ReadInt32LittleEndian(span[at..]);
+        at += 4;
+        if (frameLength < 0 || at + frameLength > buffer.Length) throw new FormatException("Bad envelope.");
+        return new Envelope
+        {
+            Kind = kind, Origin = origin, Users = users, ChatId = chatId, DeviceId = deviceId, Number = number,
+            Frame = new ReadOnlyMemory<byte>(buffer, at, frameLength),
+        };
+    }
+
+    // Strings: int32 byte length (-1 = null), then UTF-8.
+    private static int Len(string? s) => 4 + (s is null ? 0 : Encoding.UTF8.GetByteCount(s));
+
+    private static int Write(Span<byte> span, string? s)
+    {
+        if (s is null)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(span, -1);
+            return 4;
+        }
+        int n = Encoding.UTF8.GetBytes(s, span[4..]);
+        BinaryPrimitives.WriteInt32LittleEndian(span, n);
+        return 4 + n;
+    }
+
+    private static string? Read(ReadOnlySpan<byte> span, ref int at)
+    {
+        int n = BinaryPrimitives.ReadInt32LittleEndian(span[at..]);
+        at += 4;
+        if (n < 0) return null;
+        string s = Encoding.UTF8.GetString(span.Slice(at, n));
+        at += n;
+        return s;
+    }
+}
