@@ -7,6 +7,7 @@ using Chat.Core.Services;
 using Chat.Core.Storage;
 using Chat.Server.Connections;
 using Chat.Server.Files;
+using Chat.Storage.Postgres;
 using Chat.Storage.Sqlite;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
@@ -47,6 +48,13 @@ internal static class ChatServiceRegistration
         {
             case "sqlite":
                 services.AddSqliteChatStore(Path.Combine(chat.DataDir, "chat.db"));
+                break;
+            case "postgres":
+                string? pg = config.GetConnectionString("Postgres");
+                if (string.IsNullOrWhiteSpace(pg))
+                    throw new OptionsValidationException(ChatOptions.Section, typeof(ChatOptions),
+                        ["Chat:Storage=postgres needs ConnectionStrings:Postgres (e.g. Host=db;Username=chat;Password=...;Database=chat)."]);
+                services.AddPostgresChatStore(pg);
                 break;
             default:
                 throw new OptionsValidationException(ChatOptions.Section, typeof(ChatOptions),
