@@ -42,6 +42,13 @@ public sealed class MessagingService(
         var message = new NewMessage(
             Ids.NewMessageId(), members.ChatId, sender.UserId, sender.DeviceId, frame.ClientMsgId!,
             content, fileId, Clock.NowMs(), peer);
-        await committer.EnqueueAsync(new PendingSend(message, sender, baseUrl), ct);
+        try
+        {
+            await committer.EnqueueAsync(new PendingSend(message, sender, baseUrl), ct);
+        }
+        catch (System.Threading.Channels.ChannelClosedException)
+        {
+            throw new ChatException(ErrorCodes.Unavailable, "The server is shutting down; retry on another connection.", 1000);
+        }
     }
 }

@@ -42,6 +42,7 @@ internal static class WebSocketEndpoint
         }
         var connection = new DeviceConnection(ws, principal, Http.BaseUrl(http, gateway.Options.Value), gateway.Options.Value, gateway.Metrics,
             logs.CreateLogger<DeviceConnection>());
-        await connection.RunAsync(gateway, lifetime.ApplicationStopping);
+        // Not cancelled by ApplicationStopping: ShutdownDrain closes sockets with 1001 after the queues drained.
+        await connection.RunAsync(gateway, CancellationToken.None);
     }
 }
