@@ -101,7 +101,7 @@ public sealed class Harness : IDisposable
     }
 
     /// <summary>Opens sockets with bounded parallelism; every socket waits for "ready". Returns the failures.</summary>
-    public async Task<int> ConnectAllAsync(IReadOnlyList<Conn> conns, int parallel, string label)
+    public async Task<int> ConnectAllAsync(IReadOnlyList<Conn> conns, int parallel, string label, bool sample = true)
     {
         if (Connector is null)
         {
@@ -121,9 +121,10 @@ public sealed class Harness : IDisposable
             while (!progressCts.IsCancellationRequested)
             {
                 try { await Task.Delay(1000, progressCts.Token); } catch (OperationCanceledException) { break; }
-                var s = Sampler.Tick(Elapsed, Phase);
+                var s = sample ? Sampler.Tick(Elapsed, Phase) : null;
                 Console.WriteLine($"  [{label}] {Volatile.Read(ref done)}/{conns.Count} sockets, {Volatile.Read(ref failed)} failed, " +
-                                  $"{done / Math.Max(0.001, sw.Elapsed.TotalSeconds):F0}/s | server {s.ServerCpuPct:F0}% CPU {s.ServerRssMb:F0} MiB | tool {s.ToolCpuPct:F0}%");
+                                  $"{done / Math.Max(0.001, sw.Elapsed.TotalSeconds):F0}/s" +
+                                  (s is null ? "" : $" | server {s.ServerCpuPct:F0}% CPU {s.ServerRssMb:F0} MiB | tool {s.ToolCpuPct:F0}%"));
             }
         });
         await Parallel.ForEachAsync(conns, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = Ct }, async (c, ct) =>

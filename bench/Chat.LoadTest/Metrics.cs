@@ -86,7 +86,7 @@ public sealed class RunStats
     public readonly ConcurrentDictionary<string, long> ErrorCodes = new(StringComparer.Ordinal);
     public readonly ConcurrentDictionary<string, long> CloseCodes = new(StringComparer.Ordinal);
     public readonly ConcurrentDictionary<string, long> FrameTypes = new(StringComparer.Ordinal);
-    public readonly LongConcurrentHistogram ConnectLatency = Hist.New();
+    public LongConcurrentHistogram ConnectLatency = Hist.New(); // swapped by scenarios that time one connect wave
     public readonly LongConcurrentHistogram HeartbeatRtt = Hist.New();
     private LongConcurrentHistogram _interval = Hist.New();
 

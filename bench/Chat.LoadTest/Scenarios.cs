@@ -271,6 +271,7 @@ public static class Scenarios
         int perUser = o.Int("sockets-per-user", 1, 1, 1000);
         int hold = o.Int("duration", 60, 1, 3600);
         int settle = o.Int("settle", 5, 0, 120);
+        int waves = o.Int("waves", 4, 1, 20);
         o.EnsureAllUsed();
         await h.WaitHealthyAsync();
         var list = await h.UsersAsync(users);
@@ -289,10 +290,22 @@ public static class Scenarios
         double baseRss = h.Sampler.Latest.ServerRssMb, baseTool = h.Sampler.Latest.ToolRssMb;
         Console.WriteLine($"baseline: server RSS {baseRss:F1} MiB, tool RSS {baseTool:F1} MiB");
 
+        // connect in waves; the RSS after each wave gives a slope (KiB per socket) that ignores fixed costs
         h.Phase = "connect";
         var sw = Stopwatch.StartNew();
-        int failed = await h.ConnectAllAsync(conns, h.ConnectParallel, "connect");
-        double connectSecs = sw.Elapsed.TotalSeconds;
+        int failed = 0;
+        var points = new List<(double Sockets, double RssMb)> { (0, baseRss) };
+        for (int w = 0; w < waves; w++)
+        {
+            var wave = conns.Skip(conns.Count * w / waves).Take(conns.Count * (w + 1) / waves - conns.Count * w / waves).ToList();
+            failed += await h.ConnectAllAsync(wave, h.ConnectParallel, $"wave {w + 1}/{waves}");
+            for (int i = 0; i < settle; i++) { await Task.Delay(1000, h.Ct); h.Sampler.Tick(h.Elapsed, h.Phase); }
+            var smp = h.Sampler.Tick(h.Elapsed, h.Phase);
+            points.Add((h.OpenCount(conns), smp.ServerRssMb));
+            Console.WriteLine($"  after wave {w + 1}: {points[^1].Sockets} sockets, server RSS {smp.ServerRssMb:F1} MiB");
+        }
+        double connectSecs = sw.Elapsed.TotalSeconds - waves * settle;
+        double slope = Slope(points);
 
         h.Phase = "hold";
         using var stopBg = new CancellationTokenSource();
@@ -329,6 +342,8 @@ public static class Scenarios
         f["server_rss_held_mib"] = end.ServerRssMb;
         f["server_rss_max_during_hold_mib"] = holdRssMax;
         f["server_kib_per_socket"] = open > 0 ? Math.Round((end.ServerRssMb - baseRss) * 1024 / open, 2) : 0;
+        f["server_kib_per_socket_slope"] = Math.Round(slope * 1024, 2);
+        h.Result.Notes.Add("server RSS after each connect wave (sockets → MiB): " + string.Join(", ", points.Select(p => $"{p.Sockets:F0} → {p.RssMb:F1}")));
         f["server_cpu_pct_during_hold"] = holdCpu;
         f["machine_cpu_pct_during_hold"] = h.Sampler.MachineCpu("hold");
         f["server_threads_held"] = end.ServerThreads;
@@ -337,8 +352,16 @@ public static class Scenarios
         f["tool_cpu_pct_during_hold"] = holdToolCpu;
         f["close_seconds"] = Math.Round(closeSecs, 2);
         f["heartbeats_answered"] = h.Stats.HeartbeatRtt.TotalCount;
-        h.Result.Notes.Add("server KiB per socket = (VmRSS at the end of the hold − VmRSS before connecting) / open sockets");
+        h.Result.Notes.Add("server KiB per socket = (VmRSS at the end of the hold − VmRSS before connecting) / open sockets; the slope is the least-squares fit over the waves (fixed costs excluded). Only meaningful on a freshly started server: a warm GC heap reuses memory it already holds");
         h.Finish("connections");
+    }
+
+    private static double Slope(List<(double X, double Y)> pts)
+    {
+        if (pts.Count < 2) return 0;
+        double mx = pts.Average(p => p.X), my = pts.Average(p => p.Y);
+        double num = pts.Sum(p => (p.X - mx) * (p.Y - my)), den = pts.Sum(p => (p.X - mx) * (p.X - mx));
+        return den == 0 ? 0 : num / den;
     }
 
     // ---------------------------------------------------------------- catch-up
@@ -477,8 +500,9 @@ public static class Scenarios
         long t0 = Stopwatch.GetTimestamp();
         sink.T0 = t0;
         long del0 = Interlocked.Read(ref h.Stats.TotalDelivered);
-        var connectTask = h.ConnectAllAsync(recipients, reconnectParallel, "storm");
+        var connectTask = h.ConnectAllAsync(recipients, reconnectParallel, "storm", sample: false);
         var stormSw = Stopwatch.StartNew();
+        h.Stats.ConnectLatency = Hist.New(); // the table's connect latency = the storm's reconnects only
         double connectedAt = -1;
         long lastDel = del0;
         for (int t = 0; t < timeout * 10; t++)
