@@ -94,7 +94,7 @@ public sealed partial class DeliveryService(
                     if (_userDelivered.Count > 1_000_000) _userDelivered.Clear();
                     _userDelivered[key] = seq;
                 }
-                var senders = await messages.GetSendersAsync(key.ChatId, old, seq, key.UserId, ct);
+                var senders = recent.Senders(key.ChatId, old, seq, key.UserId) ?? await messages.GetSendersAsync(key.ChatId, old, seq, key.UserId, ct);
                 if (senders.Count == 0) continue;
                 byte[] frame = Frames.Encode(new DeliveryReceiptFrame(key.ChatId, messageId, seq, key.UserId));
                 await backplane.SendToUsersAsync(senders, new OutboundEvent(frame), ct);

@@ -97,7 +97,7 @@ public sealed partial class MessageCommitter : BackgroundService
         for (int i = 0; i < batch.Count; i++)
         {
             var stored = results[i].Message;
-            _recent.Add(stored.MessageId, stored.ChatId, stored.Seq);
+            _recent.Add(stored.MessageId, stored.ChatId, stored.Seq, stored.SenderId);
             if (batch[i].Sender is { } sender)
             {
                 sender.Cursor.NoteOwn(stored.ChatId, stored.Seq);

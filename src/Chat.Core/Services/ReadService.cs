@@ -31,7 +31,7 @@ public sealed class ReadService(IMessageStore messages, IPointerStore pointers, 
         var at = await messages.GetMessageBySeqAsync(chatId, target, ct);
         if (at is null) return;
         long now = Clock.NowMs();
-        var senders = await messages.GetSendersAsync(chatId, old, target, userId, ct);
+        var senders = recent.Senders(chatId, old, target, userId) ?? await messages.GetSendersAsync(chatId, old, target, userId, ct);
         if (senders.Count > 0)
         {
             byte[] receipt = Frames.Encode(new ReadReceiptFrame(chatId, at.MessageId, at.MessageId, target, userId, now));

@@ -2,14 +2,28 @@ using System.Collections.Concurrent;
 
 namespace Chat.Core.Services;
 
-/// <summary>message_id → (chat, seq) for recently stored messages, so device acks rarely touch the store.</summary>
+/// <summary>
+/// What the hot path needs to know about recently stored messages without asking the store:
+/// message_id → (chat, seq) for device acks, and each chat's last few (seq, sender) for receipts.
+/// </summary>
 public sealed class RecentMessages
 {
     private const int MaxEntries = 500_000;
+    private const int MaxChats = 200_000;
+    private const int TailLength = 32;
+
     private ConcurrentDictionary<string, (string ChatId, long Seq)> _current = new(StringComparer.Ordinal);
     private ConcurrentDictionary<string, (string ChatId, long Seq)> _previous = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Tail> _tails = new(StringComparer.Ordinal);
 
-    public void Add(string messageId, string chatId, long seq)
+    /// <summary>The last <see cref="TailLength"/> senders of a chat, by seq (a ring).</summary>
+    private sealed class Tail
+    {
+        public readonly string[] Senders = new string[TailLength];
+        public long LastSeq;
+    }
+
+    public void Add(string messageId, string chatId, long seq, string senderId)
     {
         if (_current.Count >= MaxEntries)
         {
@@ -18,8 +32,36 @@ public sealed class RecentMessages
             _current = new ConcurrentDictionary<string, (string, long)>(StringComparer.Ordinal);
         }
         _current[messageId] = (chatId, seq);
+
+        if (_tails.Count >= MaxChats) _tails.Clear();
+        var tail = _tails.GetOrAdd(chatId, _ => new Tail());
+        lock (tail)
+        {
+            // Only a contiguous run is useful: a jump (another node wrote in between) restarts the ring.
+            if (seq != tail.LastSeq + 1) Array.Clear(tail.Senders);
+            tail.Senders[seq % TailLength] = senderId;
+            tail.LastSeq = seq;
+        }
     }
 
     public bool TryGet(string messageId, out (string ChatId, long Seq) entry) =>
         _current.TryGetValue(messageId, out entry) || _previous.TryGetValue(messageId, out entry);
+
+    /// <summary>Distinct senders of seq in (from, to] other than one user, when all of them are known here; else null.</summary>
+    public IReadOnlyList<string>? Senders(string chatId, long fromExclusive, long toInclusive, string excludeUserId)
+    {
+        if (!_tails.TryGetValue(chatId, out var tail)) return null;
+        lock (tail)
+        {
+            if (toInclusive > tail.LastSeq || toInclusive - fromExclusive > TailLength || tail.LastSeq - fromExclusive > TailLength) return null;
+            var senders = new List<string>(2);
+            for (long s = fromExclusive + 1; s <= toInclusive; s++)
+            {
+                string? sender = tail.Senders[s % TailLength];
+                if (sender is null) return null;
+                if (sender != excludeUserId && !senders.Contains(sender)) senders.Add(sender);
+            }
+            return senders;
+        }
+    }
 }
