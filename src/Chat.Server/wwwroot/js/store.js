@@ -185,27 +185,28 @@ export class ChatStore extends EventTarget {
     this.afterChatsChanged();
   }
 
-  /** Live data wins over an older snapshot. @param {ChatSummary} c @returns {ChatSummary} */
+  /** Brings a chat-list snapshot up to date with what arrived live while it was in flight
+   * (snapshots may also come back out of order). @param {ChatSummary} c @returns {ChatSummary} */
   mergeSummary(c) {
     const known = this.chats.get(c.chat_id);
-    if (known?.last_message && c.last_message && known.last_message.seq > c.last_message.seq) {
-      c.last_message = known.last_message;
-      c.updated_at = Math.max(c.updated_at, known.updated_at);
-    }
     if (known && known.last_read_seq > c.last_read_seq) {
+      // Read here after the snapshot was taken.
+      if (c.last_message && known.last_read_seq >= c.last_message.seq) c.unread_count = 0;
+      else c.unread_count = Math.min(c.unread_count, known.unread_count);
       c.last_read_seq = known.last_read_seq;
-      c.unread_count = Math.min(c.unread_count, known.unread_count);
     }
-    // Live messages newer than the snapshot (they arrived while it was in flight).
+    const snapSeq = c.last_message?.seq ?? 0;
     const seen = this.liveSeen.get(c.chat_id);
     if (seen) {
-      const base = c.last_message?.seq ?? 0;
       for (const m of [...seen.values()].sort((a, b) => a.seq - b.seq)) {
-        if (m.seq <= base || (c.last_message && m.seq <= c.last_message.seq)) continue;
+        if (m.seq <= snapSeq) continue;
         c.last_message = { message_id: m.message_id, seq: m.seq, from: m.from, content: m.content, timestamp: m.timestamp };
         c.updated_at = Math.max(c.updated_at ?? 0, m.timestamp);
         if (m.from !== this.me && m.seq > c.last_read_seq) c.unread_count++;
       }
+    } else if (known?.last_message && known.last_message.seq > snapSeq) {
+      c.last_message = known.last_message;
+      c.updated_at = Math.max(c.updated_at ?? 0, known.updated_at ?? 0);
     }
     if (c.other_user) {
       const u = c.other_user;
