@@ -66,17 +66,19 @@ public sealed class DirectChatTests(BrowserFixture fx, ITestOutputHelper output)
         await Expect(ChatUser.Status(alice.Page, "Great, thanks. See you at 3pm at the usual place?")).ToHaveAttributeAsync("data-status", "read");
         await Expect(alice.Page.GetByTestId("day-separator").First).ToHaveTextAsync("Today");
 
-        // User content is text, never HTML.
-        await alice.SendAsync("<b>not bold</b><img src=x onerror=alert(1)>");
-        await Expect(bob.Message("<b>not bold</b><img src=x onerror=alert(1)>")).ToBeVisibleAsync();
-        await Expect(bob.Page.Locator(".text b")).ToHaveCountAsync(0);
-
         // A second chat with unread messages, for a fuller chat list in the screenshot.
         await bob.CreateGroupAsync("Book club", aliceName);
         await bob.SendAsync("Next meeting: Thursday, 7pm");
         await Expect(ChatUser.ChatItem(alice.Page, "Book club").GetByTestId("unread-badge")).ToHaveTextAsync("1");
         await Expect(alice.Page.GetByTestId("conversation-title")).ToHaveTextAsync("Bob");
         await alice.ScreenshotAsync("chat-conversation.png");
+
+        // User content is text, never HTML.
+        await alice.SendAsync("<b>not bold</b><img src=x onerror=alert(1)>");
+        await Expect(alice.Message("<b>not bold</b><img src=x onerror=alert(1)>")).ToBeVisibleAsync();
+        await Expect(alice.Page.Locator(".text b")).ToHaveCountAsync(0);
+        await Expect(ChatUser.ChatItem(bob.Page, "Alice").GetByTestId("chat-preview")).ToHaveTextAsync("<b>not bold</b><img src=x onerror=alert(1)>");
+        await Expect(bob.Page.Locator("[data-testid=chat-list] b, [data-testid=chat-list] img")).ToHaveCountAsync(0);
 
         alice.AssertNoConsoleErrors();
         bob.AssertNoConsoleErrors();
