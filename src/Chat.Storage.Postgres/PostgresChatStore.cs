@@ -155,14 +155,12 @@ public sealed partial class PostgresChatStore : IUserStore, IGroupStore, IMessag
     public async Task TouchDevicesAsync(IReadOnlyCollection<(string DeviceId, long LastActive)> devices, CancellationToken ct)
     {
         if (devices.Count == 0) return;
-        // One row per device (UPDATE ... FROM applies only one match per row), in a fixed order so two nodes
-        // touching the same devices lock them in the same order.
+        // One row per device: UPDATE ... FROM applies only one (arbitrary) match per target row.
         var latest = devices.GroupBy(d => d.DeviceId, StringComparer.Ordinal)
-            .Select(g => (Id: g.Key, At: g.Max(d => d.LastActive)))
-            .OrderBy(d => d.Id, StringComparer.Ordinal).ToList();
+            .Select(g => (Id: g.Key, At: g.Max(d => d.LastActive))).ToList();
         await ExecuteAsync("""
             UPDATE devices d SET last_active = GREATEST(d.last_active, v.at)
-            FROM (SELECT * FROM unnest($1::text[], $2::bigint[]) AS v(id, at) ORDER BY id) v
+            FROM unnest($1::text[], $2::bigint[]) AS v(id, at)
             WHERE d.device_id = v.id
             """, ct, Texts(latest.Select(d => d.Id)), Longs(latest.Select(d => d.At)));
     }
