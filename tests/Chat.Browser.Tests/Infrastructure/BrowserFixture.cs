@@ -39,7 +39,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         string address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
 
-        SetDefaultExpectTimeout(10_000);
+        SetDefaultExpectTimeout(15_000); // generous: CI machines are small and sometimes busy
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -67,7 +67,7 @@ public sealed class BrowserFixture : IAsyncLifetime
             Locale = "en-GB",
             TimezoneId = "UTC",
         });
-        context.SetDefaultTimeout(10_000);
+        context.SetDefaultTimeout(15_000);
         context.SetDefaultNavigationTimeout(15_000);
         var user = new ChatUser(context, output, label);
         await user.OpenPageAsync();

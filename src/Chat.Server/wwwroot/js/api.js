@@ -67,9 +67,10 @@ export class ApiClient {
    * @param {string} method
    * @param {string} path
    * @param {unknown} [body]
+   * @param {{keepalive?: boolean}} [options] keepalive: the request outlives the page (sign out, then reload)
    * @returns {Promise<T>}
    */
-  async request(method, path, body) {
+  async request(method, path, body, options = {}) {
     /** @type {Record<string, string>} */
     const headers = { Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -80,6 +81,7 @@ export class ApiClient {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
+        keepalive: options.keepalive ?? false,
       });
     } catch {
       throw new ApiError(0, 'network', 'The server cannot be reached.');
@@ -112,8 +114,8 @@ export class ApiClient {
    */
   login(body) { return this.request('POST', '/api/auth/login', body); }
 
-  /** @returns {Promise<void>} */
-  logout() { return this.request('POST', '/api/auth/logout'); }
+  /** Revokes this token and its device. The request survives a page unload (keepalive). @returns {Promise<void>} */
+  logout() { return this.request('POST', '/api/auth/logout', undefined, { keepalive: true }); }
 
   /** @returns {Promise<{devices: Device[]}>} */
   devices() { return this.request('GET', '/api/devices'); }

@@ -168,14 +168,12 @@ function renderConnection(s) {
   $('#btn-reconnect').hidden = state !== 'connecting' || !!s.socket?.ws;
 }
 
-async function signOut() {
+function signOut() {
   const s = store;
   if (!s) return;
-  try {
-    await s.api.logout();
-  } catch {
-    // Offline: the token is forgotten here anyway; the device can be revoked from another one.
-  }
+  // keepalive: the revoke completes even though the page reloads right away. Offline, the token
+  // is forgotten here anyway, and the device can be signed out from another one.
+  s.api.logout().catch(() => {});
   signedOut('');
 }
 

@@ -96,7 +96,8 @@ export class ChatStore extends EventTarget {
     });
 
     /** Tabs of the same browser profile share one token (one device): the server does not echo
-     * a device's own sends or reads back to it, so tabs tell each other. */
+     * a device's own sends or reads back to it, and delivers a message to the device (not to
+     * every tab), so tabs pass messages and reads to each other. */
     /** @type {BroadcastChannel | null} */
     this.tabs = typeof BroadcastChannel === 'function' ? new BroadcastChannel(`chat.tabs.${session.user_id}`) : null;
     if (this.tabs) this.tabs.onmessage = (e) => this.onTabMessage(e.data);
@@ -858,9 +859,11 @@ export class ChatStore extends EventTarget {
 
   // ------------------------------------------------------------------ other tabs of this profile
 
-  /** @param {Message} m */
+  /** Tells the other tabs of this profile about a message. They share this device: the server
+   * does not echo the device's own sends to it, and once one tab acked a message the device has
+   * it, so another tab's socket may never be sent it. @param {Message} m */
   tabsPost(m) {
-    if (m.from === this.me) this.tabs?.postMessage({ type: 'message', message: m });
+    this.tabs?.postMessage({ type: 'message', message: m });
   }
 
   /** @param {any} data */
