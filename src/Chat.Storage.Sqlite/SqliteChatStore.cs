@@ -25,9 +25,11 @@ public sealed partial class SqliteChatStore : IUserStore, IGroupStore, IMessageS
 
     public void Dispose()
     {
+        // Only this database's pool: ClearAllPools is process-wide (it raced with other stores in the same process
+        // and threw a NullReferenceException during shutdown).
+        SqliteConnection.ClearPool(_writer);
         _writer.Dispose();
         _writeLock.Dispose();
-        SqliteConnection.ClearAllPools();
     }
 
     private static void Exec(SqliteConnection c, string sql)

@@ -36,7 +36,8 @@ public sealed record OtherUserDto(string UserId, string Username, string Display
 public sealed record ChatSummaryDto(
     string ChatId, string Type,
     OtherUserDto? OtherUser, string? Name, int? MemberCount,
-    LastMessageDto? LastMessage, long UnreadCount, long LastReadSeq, long UpdatedAt);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] LastMessageDto? LastMessage, // null (not absent) for a chat with no messages yet
+    long UnreadCount, long LastReadSeq, long UpdatedAt);
 public sealed record ChatList(IReadOnlyList<ChatSummaryDto> Chats, bool HasMore);
 
 public sealed record MessageDto(

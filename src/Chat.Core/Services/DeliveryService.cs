@@ -18,6 +18,9 @@ public sealed partial class DeliveryService(
     private const int PageSize = 500;
     private readonly object _gate = new();
     private Dictionary<(string DeviceId, string ChatId), (string UserId, long Seq, string MessageId)> _pending = [];
+    // The batch being written right now: still "acked" for catch-up until the store has it, or a reconnect that
+    // lands during a slow flush would be pushed messages it already acknowledged.
+    private Dictionary<(string DeviceId, string ChatId), (string UserId, long Seq, string MessageId)> _flushing = [];
     // The best delivered seq per (user, chat) known to this node: receipts go out only when it rises.
     private readonly Dictionary<(string UserId, string ChatId), long> _userDelivered = [];
     private readonly TimeSpan _flushEvery = TimeSpan.FromMilliseconds(options.Value.Commit.PointerFlushMs);
@@ -43,7 +46,12 @@ public sealed partial class DeliveryService(
     /// <summary>The delivered pointer of a device including acks not yet flushed.</summary>
     private long PendingFor(string deviceId, string chatId)
     {
-        lock (_gate) return _pending.TryGetValue((deviceId, chatId), out var p) ? p.Seq : 0;
+        lock (_gate)
+        {
+            long pending = _pending.TryGetValue((deviceId, chatId), out var p) ? p.Seq : 0;
+            long flushing = _flushing.TryGetValue((deviceId, chatId), out var f) ? f.Seq : 0;
+            return Math.Max(pending, flushing);
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -67,6 +75,7 @@ public sealed partial class DeliveryService(
             if (_pending.Count == 0) return;
             batch = _pending;
             _pending = [];
+            _flushing = batch;
         }
         try
         {
@@ -109,6 +118,10 @@ public sealed partial class DeliveryService(
                 foreach (var (key, value) in batch)
                     if (!_pending.TryGetValue(key, out var cur) || value.Seq > cur.Seq) _pending[key] = value;
             }
+        }
+        finally
+        {
+            lock (_gate) _flushing = [];
         }
     }
 

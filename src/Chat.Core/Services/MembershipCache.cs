@@ -51,6 +51,8 @@ public sealed class MembershipCache(IGroupStore groups, IUserStore users)
     /// <param name="hideForbidden">REST answers 404 to non-members (it does not reveal that the chat exists).</param>
     public async ValueTask<ChatMembers> RequireMemberAsync(string? chatId, string userId, bool hideForbidden, CancellationToken ct)
     {
+        // A frame without a chat_id is malformed, not a reference to a chat that does not exist.
+        if (string.IsNullOrEmpty(chatId)) throw ChatException.Invalid("chat_id is required.");
         var members = await GetAsync(chatId, ct) ?? throw ChatException.NotFound("Chat");
         if (!members.Contains(userId))
             throw hideForbidden ? ChatException.NotFound("Chat") : ChatException.Forbidden("You are not a member of this chat.");

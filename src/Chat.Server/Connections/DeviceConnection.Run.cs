@@ -128,8 +128,11 @@ internal sealed partial class DeviceConnection
         }
         catch (JsonException)
         {
-            SendError(IsJsonObject(json) ? ErrorCodes.InvalidRequest : ErrorCodes.InvalidJson,
-                IsJsonObject(json) ? "A field has the wrong type." : "The frame is not a JSON object.", null);
+            // Valid JSON with a wrongly typed field is a bad request; its client_msg_id (when it is a string) is still echoed.
+            if (ReadObject(json, out string? clientMsgId))
+                SendError(ErrorCodes.InvalidRequest, "A field has the wrong type.", clientMsgId);
+            else
+                SendError(ErrorCodes.InvalidJson, "The frame is not a JSON object.", null);
             return;
         }
         if (frame is null)
@@ -192,12 +195,17 @@ internal sealed partial class DeviceConnection
         }
     }
 
-    private static bool IsJsonObject(ReadOnlyMemory<byte> json)
+    /// <summary>True when the frame is a JSON object; then also its client_msg_id if that is a string.</summary>
+    private static bool ReadObject(ReadOnlyMemory<byte> json, out string? clientMsgId)
     {
+        clientMsgId = null;
         try
         {
             using var doc = JsonDocument.Parse(json);
-            return doc.RootElement.ValueKind == JsonValueKind.Object;
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) return false;
+            if (doc.RootElement.TryGetProperty("client_msg_id", out var id) && id.ValueKind == JsonValueKind.String)
+                clientMsgId = id.GetString() is { Length: <= 64 } s ? s : null;
+            return true;
         }
         catch (JsonException)
         {
