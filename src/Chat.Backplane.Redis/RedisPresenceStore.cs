@@ -52,14 +52,14 @@ public sealed partial class RedisPresenceStore(
         """;
 
     // KEYS[1] presence hash; ARGV: now, ttl, keyTtl, device field, value.
-    private const string SetLua = FactsLua + """
+    private const string SetLua = FactsLua + "\n" + """
         redis.call('HSET', KEYS[1], ARGV[4], ARGV[5], '~ls', ARGV[1])
         redis.call('PEXPIRE', KEYS[1], ARGV[3])
         return facts(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
         """;
 
     // The status a user had while their devices were connected is kept for the grace period (no flicker on reconnect).
-    private const string RemoveLua = FactsLua + """
+    private const string RemoveLua = FactsLua + "\n" + """
         local now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
         local f = facts(KEYS[1], now, ttl)
         if f[1] > 0 then
@@ -72,7 +72,7 @@ public sealed partial class RedisPresenceStore(
         return facts(KEYS[1], now, ttl)
         """;
 
-    private const string GetLua = FactsLua + """
+    private const string GetLua = FactsLua + "\n" + """
         return facts(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
         """;
 
