@@ -44,6 +44,23 @@ public sealed partial class DeliveryService(
     }
 
     /// <summary>The delivered pointer of a device including acks not yet flushed.</summary>
+    /// <summary>
+    /// This device's acks that may not be in the store yet (pending or being flushed), by chat. Catch-up takes it
+    /// BEFORE reading the store: an ack is always in memory or already stored, so memory-then-store sees it even when
+    /// a flush commits (and leaves memory) between the two reads.
+    /// </summary>
+    private Dictionary<string, long> UnflushedAcks(string deviceId)
+    {
+        var acked = new Dictionary<string, long>(StringComparer.Ordinal);
+        lock (_gate)
+        {
+            foreach (var source in (ReadOnlySpan<Dictionary<(string DeviceId, string ChatId), (string UserId, long Seq, string MessageId)>>)[_pending, _flushing])
+                foreach (var ((device, chat), value) in source)
+                    if (device == deviceId && (!acked.TryGetValue(chat, out long seq) || value.Seq > seq)) acked[chat] = value.Seq;
+        }
+        return acked;
+    }
+
     private long PendingFor(string deviceId, string chatId)
     {
         lock (_gate)
@@ -138,8 +155,9 @@ public sealed partial class DeliveryService(
         long afterSeq = 0;
         while (true)
         {
+            var acked = UnflushedAcks(sink.DeviceId);
             var page = await messages.GetUndeliveredAsync(sink.UserId, sink.DeviceId, sink.DeviceCreatedAt, null, afterChat, afterSeq, PageSize, ct);
-            foreach (var m in page) await PushAsync(sink, m, baseUrl, ct);
+            foreach (var m in page) await PushAsync(sink, m, baseUrl, acked, ct);
             if (page.Count < PageSize) break;
             (afterChat, afterSeq) = (page[^1].ChatId, page[^1].Seq);
         }
@@ -156,8 +174,9 @@ public sealed partial class DeliveryService(
             {
                 long? from = sink.Cursor.Pushed(chatId);
                 long head = from is null ? await messages.GetLastSeqAsync(chatId, ct) : 0;
+                var acked = UnflushedAcks(sink.DeviceId);
                 var page = await messages.GetUndeliveredAsync(sink.UserId, sink.DeviceId, sink.DeviceCreatedAt, chatId, chatId, from ?? 0, PageSize, ct);
-                foreach (var m in page) await PushAsync(sink, m, baseUrl, ct);
+                foreach (var m in page) await PushAsync(sink, m, baseUrl, acked, ct);
                 if (from is null) sink.Cursor.Advance(chatId, head);
                 if (page.Count == PageSize) sink.Cursor.MarkDirty(chatId);
             }
@@ -173,12 +192,13 @@ public sealed partial class DeliveryService(
         }
     }
 
-    private async ValueTask PushAsync(IDeviceSink sink, StoredMessage m, string baseUrl, CancellationToken ct)
+    private async ValueTask PushAsync(IDeviceSink sink, StoredMessage m, string baseUrl, Dictionary<string, long> acked, CancellationToken ct)
     {
         long? pushed = sink.Cursor.Pushed(m.ChatId);
         if (pushed >= m.Seq) return;
         // A device's own messages count as acknowledged by it, and acks not yet flushed count too.
-        if (m.SenderDeviceId != sink.DeviceId && PendingFor(sink.DeviceId, m.ChatId) < m.Seq)
+        long ackedSeq = Math.Max(acked.GetValueOrDefault(m.ChatId), PendingFor(sink.DeviceId, m.ChatId));
+        if (m.SenderDeviceId != sink.DeviceId && ackedSeq < m.Seq)
         {
             AttachmentInfo? attachment = m.FileId is null ? null : await attachments.DescribeAsync(m.FileId, baseUrl, ct);
             await sink.SendWhenRoomAsync(Frames.Encode(new MessageFrame(m.MessageId, m.ChatId, m.Seq, m.SenderId, m.Content, m.Timestamp, m.ClientMsgId, attachment)), ct);
