@@ -11,62 +11,109 @@ public sealed partial class SqliteChatStore
 
     // Direct chats known to exist (rows in chats + chat_members): skips two inserts per message.
     private readonly HashSet<string> _knownDirect = new(StringComparer.Ordinal);
+    // chat_id → last committed seq. This store's write connection is the only writer of messages (SQLite is one node),
+    // so seq is assigned in memory and chats.last_seq is written once per chat per batch, not once per message.
+    private readonly Dictionary<string, long> _lastSeq = new(StringComparer.Ordinal);
 
     public async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct)
     {
-        var newDirect = new List<string>();
-        var stored = await WriteAsync<IReadOnlyList<AppendResult>>((c, tx) =>
+        try
         {
-            var results = new AppendResult[batch.Count];
-            using var find = Cmd(c, $"SELECT {MessageCols} FROM messages WHERE sender_id=@s AND client_msg_id=@c", tx, ("@s", ""), ("@c", ""));
-            using var next = Cmd(c, "UPDATE chats SET last_seq=last_seq+1, updated_at=MAX(updated_at, @ts) WHERE chat_id=@chat RETURNING last_seq", tx, ("@ts", 0L), ("@chat", ""));
-            using var insert = Cmd(c, $"INSERT INTO messages({MessageCols}) VALUES(@id, @chat, @seq, @s, @dev, @cmid, @content, @file, @ts)", tx,
-                ("@id", ""), ("@chat", ""), ("@seq", 0L), ("@s", ""), ("@dev", ""), ("@cmid", ""), ("@content", ""), ("@file", null), ("@ts", 0L));
-            for (int i = 0; i < batch.Count; i++)
-            {
-                var m = batch[i];
-                find.Parameters["@s"].Value = m.SenderId;
-                find.Parameters["@c"].Value = m.ClientMsgId;
-                using (var r = find.ExecuteReader())
-                {
-                    if (r.Read())
-                    {
-                        results[i] = new AppendResult(ReadMessage(r), true);
-                        continue;
-                    }
-                }
-                if (m.DirectPeer is not null && !IsKnownDirect(m.ChatId))
-                {
-                    EnsureDirectChat(c, tx, m);
-                    newDirect.Add(m.ChatId);
-                }
-                next.Parameters["@ts"].Value = m.Timestamp;
-                next.Parameters["@chat"].Value = m.ChatId;
-                long seq = Convert.ToInt64(next.ExecuteScalar() ?? throw new InvalidOperationException($"Chat {m.ChatId} does not exist."));
-                insert.Parameters["@id"].Value = m.MessageId;
-                insert.Parameters["@chat"].Value = m.ChatId;
-                insert.Parameters["@seq"].Value = seq;
-                insert.Parameters["@s"].Value = m.SenderId;
-                insert.Parameters["@dev"].Value = m.SenderDeviceId;
-                insert.Parameters["@cmid"].Value = m.ClientMsgId;
-                insert.Parameters["@content"].Value = m.Content;
-                insert.Parameters["@file"].Value = (object?)m.FileId ?? DBNull.Value;
-                insert.Parameters["@ts"].Value = m.Timestamp;
-                insert.ExecuteNonQuery();
-                if (m.FileId is not null) AttachFile(c, tx, m.FileId, m.ChatId, m.Timestamp);
-                results[i] = new AppendResult(new StoredMessage(m.MessageId, m.ChatId, seq, m.SenderId, m.SenderDeviceId, m.ClientMsgId, m.Content, m.FileId, m.Timestamp), false);
-            }
-            return results;
-        }, ct);
-        // Remembered only once the transaction committed: a rolled-back batch must create its chats again.
-        lock (_knownDirect)
-            foreach (string id in newDirect) _knownDirect.Add(id);
-        return stored;
+            return await AppendOnceAsync(batch, trustCache: true, ct);
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode == 19) // SQLITE_CONSTRAINT: a seq taken by another writer of this file
+        {
+            // Another store instance wrote to this file (tests do; a deployment should not): redo with seqs read
+            // under the write lock, which is always right.
+            return await AppendOnceAsync(batch, trustCache: false, ct);
+        }
     }
 
-    private bool IsKnownDirect(string chatId)
+    private async Task<IReadOnlyList<AppendResult>> AppendOnceAsync(IReadOnlyList<NewMessage> batch, bool trustCache, CancellationToken ct)
     {
-        lock (_knownDirect) return _knownDirect.Contains(chatId);
+        var results = new AppendResult[batch.Count];
+        var heads = new Dictionary<string, (long Seq, long Ts)>(StringComparer.Ordinal);
+        var newDirect = new List<string>();
+        await _writeLock.WaitAsync(ct);
+        try
+        {
+            using (var tx = _writer.BeginTransaction(deferred: false))
+            {
+                var c = _writer;
+                using var insert = Cmd(c, $"""
+                    INSERT INTO messages({MessageCols}) VALUES(@id, @chat, @seq, @s, @dev, @cmid, @content, @file, @ts)
+                    ON CONFLICT(sender_id, client_msg_id) DO NOTHING
+                    """, tx, ("@id", ""), ("@chat", ""), ("@seq", 0L), ("@s", ""), ("@dev", ""), ("@cmid", ""), ("@content", ""), ("@file", null), ("@ts", 0L));
+                using var find = Cmd(c, $"SELECT {MessageCols} FROM messages WHERE sender_id=@s AND client_msg_id=@c", tx, ("@s", ""), ("@c", ""));
+                using var last = Cmd(c, "SELECT last_seq FROM chats WHERE chat_id=@c", tx, ("@c", ""));
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    var m = batch[i];
+                    if (m.DirectPeer is not null && !_knownDirect.Contains(m.ChatId))
+                    {
+                        EnsureDirectChat(c, tx, m);
+                        newDirect.Add(m.ChatId);
+                    }
+                    if (!heads.TryGetValue(m.ChatId, out var head))
+                    {
+                        if (!trustCache || !_lastSeq.TryGetValue(m.ChatId, out long committed))
+                        {
+                            last.Parameters["@c"].Value = m.ChatId;
+                            committed = Convert.ToInt64(last.ExecuteScalar() ?? throw new InvalidOperationException($"Chat {m.ChatId} does not exist."));
+                        }
+                        head = (committed, 0);
+                    }
+                    long seq = head.Seq + 1;
+                    insert.Parameters["@id"].Value = m.MessageId;
+                    insert.Parameters["@chat"].Value = m.ChatId;
+                    insert.Parameters["@seq"].Value = seq;
+                    insert.Parameters["@s"].Value = m.SenderId;
+                    insert.Parameters["@dev"].Value = m.SenderDeviceId;
+                    insert.Parameters["@cmid"].Value = m.ClientMsgId;
+                    insert.Parameters["@content"].Value = m.Content;
+                    insert.Parameters["@file"].Value = (object?)m.FileId ?? DBNull.Value;
+                    insert.Parameters["@ts"].Value = m.Timestamp;
+                    if (insert.ExecuteNonQuery() == 0)
+                    {
+                        // (sender, client_msg_id) was stored before: a retry gets the original back, and no seq is used.
+                        find.Parameters["@s"].Value = m.SenderId;
+                        find.Parameters["@c"].Value = m.ClientMsgId;
+                        using var r = find.ExecuteReader();
+                        r.Read();
+                        results[i] = new AppendResult(ReadMessage(r), true);
+                        heads[m.ChatId] = head;
+                        continue;
+                    }
+                    heads[m.ChatId] = (seq, Math.Max(head.Ts, m.Timestamp));
+                    if (m.FileId is not null) AttachFile(c, tx, m.FileId, m.ChatId, m.Timestamp);
+                    results[i] = new AppendResult(new StoredMessage(m.MessageId, m.ChatId, seq, m.SenderId, m.SenderDeviceId, m.ClientMsgId, m.Content, m.FileId, m.Timestamp), false);
+                }
+                using var advance = Cmd(c, "UPDATE chats SET last_seq=@seq, updated_at=MAX(updated_at, @ts) WHERE chat_id=@c AND last_seq < @seq", tx,
+                    ("@seq", 0L), ("@ts", 0L), ("@c", ""));
+                foreach (var (chatId, head) in heads)
+                {
+                    if (head.Ts == 0) continue; // only duplicates in this chat
+                    advance.Parameters["@seq"].Value = head.Seq;
+                    advance.Parameters["@ts"].Value = head.Ts;
+                    advance.Parameters["@c"].Value = chatId;
+                    advance.ExecuteNonQuery();
+                }
+                tx.Commit();
+            }
+            // Remembered only once the transaction committed: a rolled-back batch leaves the caches as they were.
+            foreach (var (chatId, head) in heads) _lastSeq[chatId] = head.Seq;
+            foreach (string id in newDirect) _knownDirect.Add(id);
+        }
+        catch
+        {
+            _lastSeq.Clear(); // re-read from the database next time
+            throw;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+        return results;
     }
 
     private static void EnsureDirectChat(SqliteConnection c, SqliteTransaction tx, NewMessage m)

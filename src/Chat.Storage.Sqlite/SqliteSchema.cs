@@ -24,7 +24,7 @@ internal static class SqliteSchema
             PRIMARY KEY(chat_id, seq)) WITHOUT ROWID;
         CREATE UNIQUE INDEX IF NOT EXISTS messages_id ON messages(message_id);
         CREATE UNIQUE INDEX IF NOT EXISTS messages_dedup ON messages(sender_id, client_msg_id);
-        CREATE INDEX IF NOT EXISTS messages_ts ON messages(chat_id, ts);
+        DROP INDEX IF EXISTS messages_ts;
         CREATE TABLE IF NOT EXISTS device_pointers(
             device_id TEXT NOT NULL, chat_id TEXT NOT NULL, user_id TEXT NOT NULL, delivered_seq INTEGER NOT NULL,
             PRIMARY KEY(device_id, chat_id)) WITHOUT ROWID;
@@ -33,6 +33,7 @@ internal static class SqliteSchema
             file_id TEXT PRIMARY KEY, owner_id TEXT NOT NULL, file_name TEXT NOT NULL, content_type TEXT NOT NULL,
             size INTEGER NOT NULL, created_at INTEGER NOT NULL, complete INTEGER NOT NULL DEFAULT 0,
             has_thumbnail INTEGER NOT NULL DEFAULT 0, attached_at INTEGER);
+        CREATE INDEX IF NOT EXISTS files_unattached ON files(created_at) WHERE attached_at IS NULL;
         CREATE TABLE IF NOT EXISTS file_chats(file_id TEXT NOT NULL, chat_id TEXT NOT NULL, PRIMARY KEY(file_id, chat_id)) WITHOUT ROWID;
         """;
 }

@@ -15,6 +15,9 @@ public sealed class RecentMessages
     private ConcurrentDictionary<string, (string ChatId, long Seq)> _current = new(StringComparer.Ordinal);
     private ConcurrentDictionary<string, (string ChatId, long Seq)> _previous = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Tail> _tails = new(StringComparer.Ordinal);
+    // Counted here: ConcurrentDictionary.Count takes every bucket lock, too costly once per stored message.
+    private int _currentCount;
+    private int _tailCount;
 
     /// <summary>The last <see cref="TailLength"/> senders of a chat, by seq (a ring).</summary>
     private sealed class Tail
@@ -25,16 +28,24 @@ public sealed class RecentMessages
 
     public void Add(string messageId, string chatId, long seq, string senderId)
     {
-        if (_current.Count >= MaxEntries)
+        if (Interlocked.Increment(ref _currentCount) > MaxEntries)
         {
             // Two generations: the older half is dropped wholesale, no per-entry bookkeeping on the hot path.
             _previous = _current;
             _current = new ConcurrentDictionary<string, (string, long)>(StringComparer.Ordinal);
+            Volatile.Write(ref _currentCount, 0);
         }
         _current[messageId] = (chatId, seq);
 
-        if (_tails.Count >= MaxChats) _tails.Clear();
-        var tail = _tails.GetOrAdd(chatId, _ => new Tail());
+        if (!_tails.TryGetValue(chatId, out var tail))
+        {
+            if (Interlocked.Increment(ref _tailCount) > MaxChats)
+            {
+                _tails.Clear();
+                Volatile.Write(ref _tailCount, 0);
+            }
+            tail = _tails.GetOrAdd(chatId, _ => new Tail());
+        }
         lock (tail)
         {
             // Only a contiguous run is useful: a jump (another node wrote in between) restarts the ring.
