@@ -18,13 +18,14 @@ internal sealed partial class DeviceConnection
     {
         using var link = CancellationTokenSource.CreateLinkedTokenSource(_aborted.Token, shutdown);
         var ct = link.Token;
+        // ready is queued before the hub can route anything here, so it is always the first frame.
+        TrySend(Frames.Encode(new ReadyFrame(UserId, DeviceId, Clock.NowMs(), g.Options.Value.Gateway.HeartbeatIntervalMs)));
         g.Hub.Add(this);
         LogConnected(_log, DeviceId);
         var sending = SendPumpAsync();
         try
         {
             await g.Backplane.RegisterAsync(UserId, DeviceId, ct);
-            TrySend(Frames.Encode(new ReadyFrame(UserId, DeviceId, Clock.NowMs(), g.Options.Value.Gateway.HeartbeatIntervalMs)));
             await g.Presence.ConnectedAsync(this, ct);
             var catchUp = CatchUpAsync(g, ct);
             await ReceivePumpAsync(g, ct);
@@ -68,14 +69,19 @@ internal sealed partial class DeviceConnection
     private async Task ReceivePumpAsync(GatewayServices g, CancellationToken ct)
     {
         int max = g.Options.Value.Gateway.MaxFrameBytes;
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(4096);
+        byte[]? buffer = null;
         try
         {
             while (!IsClosed)
             {
+                // Wait for data with no buffer: an idle socket holds no receive buffer (memory per connection).
+                var peek = await _ws.ReceiveAsync(Memory<byte>.Empty, ct);
+                Touch();
+                if (peek.MessageType == WebSocketMessageType.Close) return;
+                buffer = ArrayPool<byte>.Shared.Rent(4096);
                 int length = 0;
-                ValueWebSocketReceiveResult result;
-                do
+                ValueWebSocketReceiveResult result = peek;
+                while (!result.EndOfMessage)
                 {
                     if (length == buffer.Length)
                     {
@@ -94,28 +100,35 @@ internal sealed partial class DeviceConnection
                         return;
                     }
                 }
-                while (!result.EndOfMessage);
 
                 if (result.MessageType == WebSocketMessageType.Binary)
-                {
                     SendError(ErrorCodes.InvalidJson, "Frames must be UTF-8 JSON text.", null);
-                    continue;
-                }
-                try
-                {
-                    StrictUtf8.GetCharCount(buffer, 0, length);
-                }
-                catch (DecoderFallbackException)
+                else if (!IsValidUtf8(buffer.AsSpan(0, length)))
                 {
                     Close(CloseCodes.InvalidUtf8);
                     return;
                 }
-                await HandleFrameAsync(g, buffer.AsMemory(0, length), ct);
+                else await HandleFrameAsync(g, buffer.AsMemory(0, length), ct);
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = null;
             }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static bool IsValidUtf8(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            StrictUtf8.GetCharCount(bytes);
+            return true;
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
         }
     }
 
