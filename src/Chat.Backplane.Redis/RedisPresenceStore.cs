@@ -26,6 +26,7 @@ public sealed partial class RedisPresenceStore(
             local f, v = all[i], all[i + 1]
             if f == '~ls' then ls = tonumber(v)
             elseif f == '~st' then st = v
+            elseif f == '~pub' then
             else
               local away, at = string.match(v, '^(%d)|(%d+)')
               at = tonumber(at)
@@ -90,6 +91,13 @@ public sealed partial class RedisPresenceStore(
         return 1
         """;
 
+    // KEYS[1] presence hash; ARGV[1] status. The last announced status lives with the facts, shared by every node.
+    private const string AnnounceLua = """
+        if redis.call('HGET', KEYS[1], '~pub') == ARGV[1] then return 0 end
+        redis.call('HSET', KEYS[1], '~pub', ARGV[1])
+        return 1
+        """;
+
     // last_seen outlives the devices: keep the hash a month after the last write.
     private static readonly long KeyTtlMs = (long)TimeSpan.FromDays(30).TotalMilliseconds;
     private readonly long _ttlMs = (long)(options.Value.EntryTtlSeconds * 1000);
@@ -148,6 +156,19 @@ public sealed partial class RedisPresenceStore(
                 int here = hub.DevicesOf(u).Length;
                 return new PresenceFacts(u, here, here, here > 0 ? now : 0, PresenceStatus.Offline);
             });
+        }
+    }
+
+    public async ValueTask<bool> TryMarkAnnouncedAsync(string userId, string status, CancellationToken ct)
+    {
+        try
+        {
+            return (int)await redis.Db.ScriptEvaluateAsync(AnnounceLua, [redis.Keys.Presence(userId)], [status]) == 1;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            Warn(ex);
+            return true; // announcing twice is harmless; missing a change is not
         }
     }
 

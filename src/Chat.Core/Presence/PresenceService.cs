@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Chat.Core.Delivery;
 using Chat.Core.Protocol;
 using Microsoft.Extensions.Logging;
@@ -16,7 +15,6 @@ public sealed partial class PresenceService(
 {
     private readonly long _graceMs = (long)(options.Value.Presence.GraceSeconds * 1000);
     private readonly int _maxSubscriptions = options.Value.Presence.MaxSubscriptionsPerConnection;
-    private readonly ConcurrentDictionary<string, string> _lastPublished = new(StringComparer.Ordinal);
 
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -111,8 +109,7 @@ public sealed partial class PresenceService(
     private async Task PublishIfChangedAsync(PresenceFacts facts, CancellationToken ct)
     {
         var (status, lastSeen) = Derive(facts, Now);
-        if (_lastPublished.TryGetValue(facts.UserId, out var prev) && prev == status) return;
-        _lastPublished[facts.UserId] = status;
+        if (!await store.TryMarkAnnouncedAsync(facts.UserId, status, ct)) return;
         await backplane.PublishPresenceAsync(facts.UserId, Frames.Encode(new PresenceFrame(facts.UserId, status, lastSeen)), ct);
     }
 

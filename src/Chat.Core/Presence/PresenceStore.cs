@@ -15,6 +15,11 @@ public interface IPresenceStore
     ValueTask<IReadOnlyList<PresenceFacts>> GetAsync(IReadOnlyCollection<string> userIds, CancellationToken ct);
     /// <summary>Keeps these connected devices alive (heartbeat); a no-op where liveness is the socket itself.</summary>
     ValueTask RefreshAsync(IReadOnlyCollection<(string UserId, string DeviceId)> devices, CancellationToken ct);
+    /// <summary>
+    /// Records the status last announced for a user; false when that status was already announced. Shared by all
+    /// nodes in a cluster, so a change seen by one node is not suppressed by another node's stale memory.
+    /// </summary>
+    ValueTask<bool> TryMarkAnnouncedAsync(string userId, string status, CancellationToken ct);
 }
 
 public sealed class LocalPresenceStore : IPresenceStore
@@ -27,6 +32,14 @@ public sealed class LocalPresenceStore : IPresenceStore
     }
 
     private readonly ConcurrentDictionary<string, Entry> _users = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _announced = new(StringComparer.Ordinal);
+
+    public ValueTask<bool> TryMarkAnnouncedAsync(string userId, string status, CancellationToken ct)
+    {
+        if (_announced.TryGetValue(userId, out var prev) && prev == status) return ValueTask.FromResult(false);
+        _announced[userId] = status;
+        return ValueTask.FromResult(true);
+    }
 
     public ValueTask<PresenceFacts> SetDeviceAsync(string userId, string deviceId, bool away, long now, CancellationToken ct)
     {

@@ -138,6 +138,27 @@ public sealed class ClusterMessagingTests(ThreeNodeCluster fixture) : IClassFixt
     }
 
     [ClusterFact]
+    public async Task A_presence_change_is_announced_even_when_another_node_announced_the_previous_one()
+    {
+        var (_, user) = await C.NewUserAsync(0, "pc");
+        var (_, watcher) = await C.NewUserAsync(2, "pw");
+        var (_, second) = await C.Nodes[0].LoginAsync(user.Username, "second");
+        await using var w = await C.ConnectReadyAsync(2, watcher.Token);
+        await w.SendAsync(new JsonObject { ["type"] = "presence_subscribe", ["user_ids"] = new JsonArray(user.UserId) });
+        Assert.Equal("offline", (await w.NextAsync("presence_update", Wait)).Str("status"));
+
+        var d1 = await C.ConnectReadyAsync(0, user.Token);       // node 0 announces "online"
+        Assert.Equal("online", (await w.NextAsync("presence_update", Wait)).Str("status"));
+        var d2 = await C.ConnectReadyAsync(1, second.Token);     // still online: nothing to announce
+        await d1.DisposeAsync();
+        await d2.DisposeAsync();                                  // node 1 sees the last device leave
+        Assert.Equal("offline", (await w.NextAsync("presence_update", Wait)).Str("status"));
+        // Node 0 announced "online" last itself; the user is back there and the change must still be announced.
+        await using var d3 = await C.ConnectReadyAsync(0, user.Token);
+        Assert.Equal("online", (await w.NextAsync("presence_update", Wait)).Str("status"));
+    }
+
+    [ClusterFact]
     public async Task A_device_that_moves_from_node_A_to_node_B_catches_up_without_gaps_and_then_gets_live_messages()
     {
         var (_, alice) = await C.NewUserAsync(0, "ma");
