@@ -25,19 +25,21 @@ public sealed partial class MessageCommitter : BackgroundService
     private readonly IBackplane _backplane;
     private readonly IAttachments _attachments;
     private readonly RecentMessages _recent;
+    private readonly ConnectionHub _hub;
     private readonly ChatMetrics _metrics;
     private readonly ILogger<MessageCommitter> _log;
     private readonly int _maxBatch;
 
     public MessageCommitter(
         IMessageStore store, MembershipCache membership, IBackplane backplane, IAttachments attachments,
-        RecentMessages recent, ChatMetrics metrics, IOptions<ChatOptions> options, ILogger<MessageCommitter> log)
+        RecentMessages recent, ConnectionHub hub, ChatMetrics metrics, IOptions<ChatOptions> options, ILogger<MessageCommitter> log)
     {
         _store = store;
         _membership = membership;
         _backplane = backplane;
         _attachments = attachments;
         _recent = recent;
+        _hub = hub;
         _metrics = metrics;
         _log = log;
         _maxBatch = options.Value.Commit.MaxBatch;
@@ -100,7 +102,9 @@ public sealed partial class MessageCommitter : BackgroundService
             _recent.Add(stored.MessageId, stored.ChatId, stored.Seq, stored.SenderId);
             if (batch[i].Sender is { } sender)
             {
-                sender.Cursor.NoteOwn(stored.ChatId, stored.Seq);
+                // Every socket of the sending device (two tabs on one token) steps over it: none gets it pushed.
+                foreach (var socket in _hub.DevicesOf(stored.SenderId))
+                    if (socket.DeviceId == stored.SenderDeviceId) socket.Cursor.NoteOwn(stored.ChatId, stored.Seq);
                 sender.TrySend(Frames.Encode(new AckFrame(stored.ClientMsgId, stored.MessageId, stored.ChatId, stored.Seq, stored.Timestamp)));
             }
         }
