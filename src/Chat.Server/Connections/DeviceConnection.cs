@@ -16,7 +16,8 @@ namespace Chat.Server.Connections;
 internal sealed partial class DeviceConnection : IDeviceSink
 #pragma warning restore CA1001
 {
-    private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
+    // Long enough for a busy machine to flush the close frame; a peer that never answers is cut off after it.
+    private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(5);
 
     private readonly WebSocket _ws;
     private readonly Channel<ReadOnlyMemory<byte>> _outbox;
