@@ -8,6 +8,11 @@ cd "$(dirname "$0")"
 dotnet build Chat.slnx -c Release -v q -nologo || exit 1
 dotnet test Chat.slnx -c Release --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee /tmp/chat-test-output.log
 rc=${PIPESTATUS[0]}
-awk -F'[:,]' '/(Passed|Failed)!/ { for (i = 1; i < NF; i++) { if ($i ~ /Failed$/) f += $(i+1); if ($i ~ /Passed$/) p += $(i+1); if ($i ~ /Skipped$/) s += $(i+1) } }
-  END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' /tmp/chat-test-output.log
+# VSTest's own summary is not read by CI: add the plain totals line ("Passed: N" etc. under each "Total tests:").
+awk '/^Total tests:/ { in_summary = 1; next }
+     in_summary && $1 == "Passed:"  { p += $2; next }
+     in_summary && $1 == "Failed:"  { f += $2; next }
+     in_summary && $1 == "Skipped:" { s += $2; next }
+     { in_summary = 0 }
+     END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' /tmp/chat-test-output.log
 exit "$rc"
