@@ -43,9 +43,23 @@ internal sealed partial class DeviceConnection
             g.Presence.UnsubscribeAll(this, Subscriptions);
             await g.Typing.DeviceGoneAsync(DeviceId);
             await g.Presence.DisconnectedAsync(this);
+            await TouchDeviceAsync(g);
             await g.Backplane.UnregisterAsync(UserId, DeviceId, CancellationToken.None);
             LogDisconnected(_log, DeviceId, _closeCode);
             _aborted.Dispose();
+        }
+    }
+
+    /// <summary>The device list shows when a device was last connected.</summary>
+    private async Task TouchDeviceAsync(GatewayServices g)
+    {
+        try
+        {
+            await g.Users.TouchDevicesAsync([(DeviceId, Clock.NowMs())], CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            LogConnectionError(_log, DeviceId, ex);
         }
     }
 
