@@ -13,6 +13,8 @@ scenarios
   group        --groups G of --members S, --senders K per group, --rate R msg/s (aggregate over groups)
   connections  --users N idle authenticated sockets with heartbeats, held --duration s; server KiB per socket
   catchup      --users N devices offline while each gets --messages M, then all reconnect at once
+  presence     --users N sockets, each subscribes to --subscriptions K others, then --reconnect-pct-per-min P churn
+               for --duration s; server RSS per subscription, CPU of churn vs idle control, presence_update/s
   relay        run a bare WebSocket relay (no persistence) on --urls http://127.0.0.1:8090 (baseline / self-test)
 
 common options
@@ -31,6 +33,9 @@ catch-up options
   --messages M  --senders K  --window W (in-flight during fill)  --timeout S  --reconnect-parallel N
 connections options
   --duration S (hold)  --sockets-per-user K  --settle S
+presence options
+  --subscriptions K (default 50)  --reconnect-pct-per-min P (default 10)  --duration S (churn, default 120)
+  --settle S (control / subscribed idle, default 10)  --offline-ms MS (gap before reopening, default 0)  --seed N
 """;
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
@@ -57,6 +62,7 @@ try
         case "group": await Scenarios.GroupAsync(h); break;
         case "connections": await Scenarios.ConnectionsAsync(h); break;
         case "catchup": await Scenarios.CatchupAsync(h); break;
+        case "presence": await Scenarios.PresenceAsync(h); break;
         default: throw new UsageException($"unknown scenario '{opt.Command}'");
     }
     return 0;

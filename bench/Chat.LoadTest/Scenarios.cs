@@ -364,6 +364,216 @@ public static class Scenarios
         return den == 0 ? 0 : num / den;
     }
 
+    // ---------------------------------------------------------------- presence (issue 4)
+
+    /// <summary>
+    /// Cost of presence: N idle sockets (control), then each subscribes to K random others, then --reconnect-pct-per-min
+    /// of them close and reopen (and re-subscribe) per minute, spread evenly over --duration seconds.
+    /// </summary>
+    public static async Task PresenceAsync(Harness h)
+    {
+        var o = h.Opt;
+        int users = o.Int("users", 10_000, 2, 1_000_000);
+        int subs = o.Int("subscriptions", 50, 1, 500);
+        double pct = o.Dbl("reconnect-pct-per-min", 10, 0, 100);
+        int duration = o.Int("duration", 120, 1, 3600);
+        int settle = o.Int("settle", 10, 2, 120);
+        int offlineMs = o.Int("offline-ms", 0, 0, 600_000);
+        int seed = o.Int("seed", 4, 0, int.MaxValue);
+        o.EnsureAllUsed();
+        if (subs > users - 1) throw new UsageException($"--subscriptions {subs} needs at least {subs + 1} --users");
+        await h.WaitHealthyAsync();
+        var list = await h.UsersAsync(users);
+        var sink = new MessagingSink(h.Stats);
+        var conns = list.Select((u, i) => new Conn(i, u, h.Stats, sink) { ReceiveBufferSize = 1024, MaxReconnects = 0 }).ToList();
+
+        // each user's K distinct random others (fixed seed: the same graph every run)
+        var rng = new Random(seed);
+        var subFrames = new byte[users][];
+        var pick = new HashSet<int>();
+        for (int i = 0; i < users; i++)
+        {
+            pick.Clear();
+            for (int tries = 0; pick.Count < subs && tries < subs * 100; tries++)
+            {
+                int j = rng.Next(users);
+                if (j != i) pick.Add(j);
+            }
+            var sb = new StringBuilder(40 + subs * 40).Append("{\"type\":\"presence_subscribe\",\"user_ids\":[");
+            bool first = true;
+            foreach (int j in pick)
+            {
+                if (!first) sb.Append(',');
+                sb.Append('"').Append(System.Text.Json.JsonEncodedText.Encode(list[j].UserId).ToString()).Append('"');
+                first = false;
+            }
+            subFrames[i] = Encoding.UTF8.GetBytes(sb.Append("]}").ToString());
+        }
+        long Updates() => h.Stats.FrameTypes.GetValueOrDefault("presence_update");
+
+        int perMin = (int)Math.Round(users * pct / 100);
+        int planned = (int)Math.Floor(duration * perMin / 60.0);
+        double gap = perMin > 0 ? 60.0 / perMin : 0;
+        h.Result.Settings["users"] = users.ToString(CultureInfo.InvariantCulture);
+        h.Result.Settings["subscriptions_per_user"] = subs.ToString(CultureInfo.InvariantCulture);
+        h.Result.Settings["reconnect_pct_per_min"] = Inv(pct);
+        h.Result.Settings["reconnects_per_min"] = perMin.ToString(CultureInfo.InvariantCulture);
+        h.Result.Settings["churn_seconds"] = duration.ToString(CultureInfo.InvariantCulture);
+        h.Result.Settings["settle_seconds"] = settle.ToString(CultureInfo.InvariantCulture);
+        h.Result.Settings["offline_ms"] = offlineMs.ToString(CultureInfo.InvariantCulture);
+        h.Result.Settings["seed"] = seed.ToString(CultureInfo.InvariantCulture);
+
+        async Task SettleAsync(string phase, int seconds)
+        {
+            h.Phase = phase;
+            long u0 = Updates();
+            for (int i = 0; i < seconds; i++)
+            {
+                await Task.Delay(1000, h.Ct);
+                var s = h.Sampler.Tick(h.Elapsed, phase);
+                s.OpenSockets = h.OpenCount(conns);
+            }
+            var l = h.Sampler.Latest;
+            Console.WriteLine($"  [{phase}] open {l.OpenSockets} | server {h.Sampler.Summary(phase).ServerCpu:F1}% CPU avg, RSS {l.ServerRssMb:F1} MiB | machine {h.Sampler.MachineCpu(phase):F0}% | presence_update {Updates() - u0}");
+        }
+
+        await SettleAsync("baseline", Math.Max(2, settle / 2));
+        double baseRss = h.Sampler.Latest.ServerRssMb;
+
+        h.Phase = "connect";
+        int failed = await h.ConnectAllAsync(conns, h.ConnectParallel, "connect");
+        if (failed > conns.Count / 100) throw new InvalidOperationException($"{failed} of {conns.Count} sockets failed to connect; not measuring");
+
+        using var stopBg = new CancellationTokenSource();
+        var hb = h.HeartbeatLoopAsync(conns, stopBg.Token);
+        var scrape = h.ScrapeLoopAsync(stopBg.Token);
+
+        // control: connected, no subscriptions
+        await SettleAsync("control", settle);
+        double controlRss = h.Sampler.Latest.ServerRssMb;
+
+        // subscribe: every open socket sends one presence_subscribe; wait (bounded) for the initial presence_update frames
+        h.Phase = "subscribe";
+        long updatesBeforeSub = Updates();
+        int subSendFailed = 0, subscribed = 0;
+        var subSw = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(conns, new ParallelOptions { MaxDegreeOfParallelism = h.ConnectParallel, CancellationToken = h.Ct }, async (c, _) =>
+        {
+            if (!c.IsOpen) return;
+            if (await c.SendAsync(subFrames[c.Index])) Interlocked.Increment(ref subscribed);
+            else Interlocked.Increment(ref subSendFailed);
+        });
+        long expectedInitial = (long)subscribed * subs;
+        for (int i = 0; i < 600 && subSw.Elapsed.TotalSeconds < 60 && Updates() - updatesBeforeSub < expectedInitial; i++)
+        {
+            await Task.Delay(100, h.Ct);
+            if (i % 10 == 9) h.Sampler.Tick(h.Elapsed, "subscribe");
+        }
+        double subSecs = subSw.Elapsed.TotalSeconds;
+        long initialUpdates = Updates() - updatesBeforeSub;
+        Console.WriteLine($"  [subscribe] {subscribed} sockets × {subs} subscriptions, {initialUpdates}/{expectedInitial} initial presence_update frames in {subSecs:F1} s");
+        await SettleAsync("subscribed", settle);
+        double subRss = h.Sampler.Latest.ServerRssMb;
+        int openSubscribed = h.OpenCount(conns);
+
+        // churn: close and reopen ~perMin sockets a minute, evenly spread; each reopened socket re-subscribes
+        h.Phase = "churn";
+        var order = Enumerable.Range(0, users).ToArray();
+        rng.Shuffle(order);
+        int reconnectsOk = 0, reconnectsFailed = 0, resubscribed = 0, started = 0;
+        var inflight = new List<Task>(planned);
+        var perSecond = new List<long>(duration + 1);
+        var churnSw = Stopwatch.StartNew();
+        long u0 = Updates(), uLast = u0;
+        int nextTick = 1;
+        for (int step = 0; step < duration * 20 + 20 && churnSw.Elapsed.TotalSeconds < duration; step++)
+        {
+            await Task.Delay(50, h.Ct);
+            double now = churnSw.Elapsed.TotalSeconds;
+            for (int n = 0; n < 1000 && started < planned && started * gap <= now; n++)
+            {
+                var c = conns[order[started % users]];
+                started++;
+                inflight.Add(Task.Run(async () =>
+                {
+                    await c.CloseAsync(TimeSpan.FromSeconds(5));
+                    if (offlineMs > 0) await Task.Delay(offlineMs, CancellationToken.None);
+                    string? r = await c.ConnectAsync(h.Connector!, TimeSpan.FromSeconds(30), h.Ct);
+                    if (r is not null) { Interlocked.Increment(ref reconnectsFailed); return; }
+                    Interlocked.Increment(ref reconnectsOk);
+                    if (await c.SendAsync(subFrames[c.Index])) Interlocked.Increment(ref resubscribed);
+                }, CancellationToken.None));
+            }
+            if (now < nextTick) continue;
+            var s = h.Sampler.Tick(h.Elapsed, "churn");
+            s.OpenSockets = h.OpenCount(conns);
+            long u = Updates();
+            perSecond.Add(u - uLast);
+            uLast = u;
+            if (nextTick % 10 == 0)
+                Console.WriteLine($"  [churn] {now,4:F0}s reconnects {reconnectsOk} ok {reconnectsFailed} failed | presence_update {u - u0} | open {s.OpenSockets} | server {s.ServerCpuPct:F0}% CPU {s.ServerRssMb:F0} MiB | machine {s.MachineCpuPct:F0}%");
+            nextTick = (int)now + 1;
+        }
+        double churnSecs = churnSw.Elapsed.TotalSeconds;
+        long churnUpdates = Updates() - u0;
+        int resubscribedInChurn = Volatile.Read(ref resubscribed);
+        var churnSample = h.Sampler.Latest;
+        try { await Task.WhenAll(inflight).WaitAsync(TimeSpan.FromSeconds(60), h.Ct); }
+        catch (TimeoutException) { h.Result.Notes.Add("some reconnects were still running 60 s after the churn phase ended"); }
+        await stopBg.CancelAsync();
+        await hb;
+        await scrape;
+        int openEnd = h.OpenCount(conns);
+        h.Phase = "close";
+        await Harness.CloseAllAsync(conns, 512);
+
+        var (ctlCpu, ctlTool, _, _) = h.Sampler.Summary("control");
+        var (subCpu, _, _, _) = h.Sampler.Summary("subscribed");
+        var (churnCpu, churnTool, churnRssMax, _) = h.Sampler.Summary("churn");
+        long totalSubs = (long)openSubscribed * subs;
+        var f = h.Result.Figures;
+        f["sockets_requested"] = conns.Count;
+        f["sockets_failed"] = failed;
+        f["server_rss_baseline_mib"] = baseRss;
+        f["server_rss_control_mib"] = controlRss;
+        f["server_rss_subscribed_mib"] = subRss;
+        f["server_rss_end_of_churn_mib"] = churnSample.ServerRssMb;
+        f["server_rss_max_during_churn_mib"] = churnRssMax;
+        f["subscriptions_total"] = totalSubs;
+        f["subscription_rss_delta_mib"] = Math.Round(subRss - controlRss, 1);
+        f["server_bytes_per_subscription"] = totalSubs > 0 ? Math.Round((subRss - controlRss) * 1048576 / totalSubs, 1) : 0;
+        f["subscribe_seconds"] = Math.Round(subSecs, 2);
+        f["initial_presence_updates"] = initialUpdates;
+        f["initial_presence_updates_expected"] = expectedInitial;
+        f["subscribe_send_failed"] = subSendFailed;
+        f["server_cpu_pct_control_idle"] = ctlCpu;
+        f["server_cpu_pct_subscribed_idle"] = subCpu;
+        f["server_cpu_pct_churn"] = churnCpu;
+        f["machine_cpu_pct_control"] = h.Sampler.MachineCpu("control");
+        f["machine_cpu_pct_subscribed"] = h.Sampler.MachineCpu("subscribed");
+        f["machine_cpu_pct_churn"] = h.Sampler.MachineCpu("churn");
+        f["tool_cpu_pct_control"] = ctlTool;
+        f["tool_cpu_pct_churn"] = churnTool;
+        f["churn_seconds"] = Math.Round(churnSecs, 1);
+        f["reconnects_planned"] = planned;
+        f["reconnects_started"] = started;
+        f["reconnects_done"] = reconnectsOk;
+        f["reconnects_failed"] = reconnectsFailed;
+        f["resubscribes_sent"] = resubscribed;
+        f["presence_updates_during_churn"] = churnUpdates;
+        f["presence_updates_per_s_churn"] = Math.Round(churnUpdates / Math.Max(0.001, churnSecs), 1);
+        f["presence_updates_per_s_churn_max"] = perSecond.Count > 0 ? perSecond.Max() : 0;
+        // each re-subscribe is answered with `subs` current-state frames; the rest are pushed on real status changes
+        f["resubscribes_sent_during_churn"] = resubscribedInChurn;
+        f["presence_updates_per_s_from_changes"] = Math.Round(Math.Max(0, churnUpdates - (long)resubscribedInChurn * subs) / Math.Max(0.001, churnSecs), 1);
+        f["error_frames"] = h.Stats.ErrorCodes.Values.Sum();
+        f["sockets_open_at_end"] = openEnd;
+        h.Result.Notes.Add("subscription RSS delta = VmRSS after the 'subscribed' settle − VmRSS after the 'control' settle (same sockets, no subscriptions); bytes per subscription divides it by open sockets × subscriptions. VmRSS includes GC heap slack, so treat small deltas as noise");
+        h.Result.Notes.Add("presence_updates_per_s_from_changes = (all presence_update frames during churn − re-subscribes sent during churn × subscriptions) / churn seconds; the re-subscribe answers are estimated, not tagged");
+        if (offlineMs == 0) h.Result.Notes.Add("reconnects reopen at once (--offline-ms 0): a user back within the presence grace period (default 10 s) may never turn offline, so few change-driven updates are expected");
+        h.Finish("presence");
+    }
+
     // ---------------------------------------------------------------- catch-up
 
     private sealed class CatchupSink(RunStats stats, int expected) : IFrameSink
