@@ -36,6 +36,8 @@ start_pg() {
   ver=$(pg_lsclusters -h 2>/dev/null | awk 'NR==1{print $1}')
   if [ -z "$ver" ]; then ver=$(ls /usr/lib/postgresql | sort -n | tail -1); pg_createcluster "$ver" main >/dev/null; fi
   if ! pg_lsclusters -h | awk -v v="$ver" '$1==v && $2=="main" && $4 ~ /online/' | grep -q .; then
+    # Many test hosts run at once, each with its own connection pool: the default 100 slots are too few.
+    pg_conftool "$ver" main set max_connections 300 >/dev/null 2>&1 || true
     pg_ctlcluster "$ver" main start
     echo "$ver" >"$SVC_DIR/pg.started"
   fi

@@ -110,7 +110,7 @@ internal sealed partial class DeviceConnection
                     if (result.MessageType == WebSocketMessageType.Close) return;
                     if (length > max)
                     {
-                        Close(CloseCodes.TooBig);
+                        await CloseAndDrainAsync(CloseCodes.TooBig, ct);
                         return;
                     }
                 }
@@ -119,7 +119,7 @@ internal sealed partial class DeviceConnection
                     SendError(ErrorCodes.InvalidJson, "Frames must be UTF-8 JSON text.", null);
                 else if (!IsValidUtf8(buffer.AsSpan(0, length)))
                 {
-                    Close(CloseCodes.InvalidUtf8);
+                    await CloseAndDrainAsync(CloseCodes.InvalidUtf8, ct);
                     return;
                 }
                 else await HandleFrameAsync(g, buffer.AsMemory(0, length), ct);
@@ -130,6 +130,26 @@ internal sealed partial class DeviceConnection
         finally
         {
             if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Closes because of what the peer sent, then keeps reading (and dropping) until the peer's close frame:
+    /// ending the TCP connection before the peer read our close frame would lose the close code.
+    /// </summary>
+    private async Task CloseAndDrainAsync(int code, CancellationToken ct)
+    {
+        Close(code);
+        byte[] sink = ArrayPool<byte>.Shared.Rent(1024);
+        try
+        {
+            while ((await _ws.ReceiveAsync(sink.AsMemory(), ct)).MessageType != WebSocketMessageType.Close)
+            {
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(sink);
         }
     }
 

@@ -88,8 +88,10 @@ internal sealed partial class DeviceConnection : IDeviceSink
     {
         if (Interlocked.CompareExchange(ref _closeCode, closeCode, 0) != 0) return;
         _outbox.Writer.TryComplete();
-        // A peer that does not finish the close handshake in time is cut off.
-        _ = Task.Delay(CloseGrace).ContinueWith(_ => Abort(), TaskScheduler.Default);
+        // A slow consumer is not reading: no close frame would get through, so it is cut off at once.
+        if (closeCode == CloseCodes.SlowConsumer) Abort();
+        // Any other peer that does not finish the close handshake in time is cut off.
+        else _ = Task.Delay(CloseGrace).ContinueWith(_ => Abort(), TaskScheduler.Default);
     }
 
     private void Abort()

@@ -40,6 +40,7 @@ public sealed class SlowConsumerTests
                 Assert.Equal($"hi {sentToBob}", got.Str("content"));
             }
         }
+        for (int i = 0; i < 300 && !hub.DevicesOf(bobAuth.UserId).IsEmpty; i++) await Task.Delay(50);
         Assert.True(hub.DevicesOf(bobAuth.UserId).IsEmpty, "the stuck socket was never closed");
         await b.DisposeAsync();
 
