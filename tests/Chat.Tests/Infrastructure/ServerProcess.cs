@@ -59,7 +59,15 @@ public sealed class ServerProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => server.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await server.WaitHealthyAsync(TimeSpan.FromSeconds(90)); // generous: CI shares 2 cores with the whole suite
+        try
+        {
+            await server.WaitHealthyAsync(TimeSpan.FromSeconds(90)); // generous: CI shares 2 cores with the whole suite
+        }
+        catch
+        {
+            await server.DisposeAsync(); // never leave a half-started server behind
+            throw;
+        }
         return server;
     }
 
