@@ -1,4 +1,4 @@
-using Npgsql;
+using Chat.Tests.Storage;
 
 namespace Chat.Tests.Cluster;
 
@@ -21,31 +21,11 @@ public static class ClusterBackends
 
     public static string RequireRedis() => Env("CHAT_REDIS") ?? throw new InvalidOperationException("CHAT_REDIS is not set but cluster tests must run here (CI=true).");
 
-    /// <summary>A fresh schema in the test database; the connection string has it as search path. Dropped on dispose.</summary>
-    public static async Task<TestSchema> CreateSchemaAsync()
+    /// <summary>A fresh schema in the test database (the storage tests' helper), with the pool and timeouts of a node. Dropped on dispose.</summary>
+    public static async Task<PostgresTestDatabase.FreshSchema> CreateSchemaAsync()
     {
-        string baseCs = RequirePostgres();
-        string schema = "cluster_" + Guid.NewGuid().ToString("N")[..12];
-        await using (var conn = new NpgsqlConnection(baseCs))
-        {
-            await conn.OpenAsync();
-            await using var cmd = new NpgsqlCommand($"CREATE SCHEMA {schema}", conn);
-            await cmd.ExecuteNonQueryAsync();
-        }
-        var cs = new NpgsqlConnectionStringBuilder(baseCs) { SearchPath = schema, MaxPoolSize = 20, Timeout = 5, CommandTimeout = 30 };
-        return new TestSchema(baseCs, schema, cs.ConnectionString);
-    }
-
-    public sealed record TestSchema(string BaseConnectionString, string Schema, string ConnectionString) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            NpgsqlConnection.ClearAllPools();
-            await using var conn = new NpgsqlConnection(BaseConnectionString);
-            await conn.OpenAsync();
-            await using var cmd = new NpgsqlCommand($"DROP SCHEMA IF EXISTS {Schema} CASCADE", conn);
-            await cmd.ExecuteNonQueryAsync();
-        }
+        var schema = await PostgresTestDatabase.CreateSchemaAsync(maxPoolSize: 20);
+        return schema with { ConnectionString = schema.With(b => (b.Timeout, b.CommandTimeout) = (5, 30)) };
     }
 }
 

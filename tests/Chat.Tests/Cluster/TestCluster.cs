@@ -1,6 +1,7 @@
 using Chat.Client;
 using Chat.Core.Protocol;
 using Chat.Tests.Infrastructure;
+using Chat.Tests.Storage;
 
 namespace Chat.Tests.Cluster;
 
@@ -11,7 +12,7 @@ namespace Chat.Tests.Cluster;
 /// </summary>
 public sealed class TestCluster : IAsyncDisposable
 {
-    private readonly ClusterBackends.TestSchema _schema;
+    private readonly PostgresTestDatabase.FreshSchema _schema;
     private readonly List<TestServer> _nodes = [];
 
     public IReadOnlyList<TestServer> Nodes => _nodes;
@@ -20,7 +21,7 @@ public sealed class TestCluster : IAsyncDisposable
     public string DataDir { get; }
     public (string Key, string Value)[] Settings { get; }
 
-    private TestCluster(ClusterBackends.TestSchema schema, string prefix, string dataDir, (string, string)[] settings)
+    private TestCluster(PostgresTestDatabase.FreshSchema schema, string prefix, string dataDir, (string, string)[] settings)
     {
         _schema = schema;
         KeyPrefix = prefix;
