@@ -41,9 +41,6 @@ public sealed class ConnectionHub(MembershipCache membership) : ILocalDelivery
 
     public IEnumerable<IDeviceSink> All() => _byUser.Values.SelectMany(a => a);
 
-    public bool IsDeviceOnline(string deviceId) =>
-        _byUser.Values.Any(a => a.Any(s => s.DeviceId == deviceId));
-
     public void DeliverLocal(IReadOnlyCollection<string> userIds, OutboundEvent evt)
     {
         foreach (string userId in userIds)

@@ -27,7 +27,5 @@ public readonly record struct ChatRef(string Id, string? UserA, string? UserB)
     public static string Direct(string u1, string u2) =>
         string.CompareOrdinal(u1, u2) <= 0 ? $"{u1}_{u2}" : $"{u2}_{u1}";
 
-    public bool HasParticipant(string userId) => UserA == userId || UserB == userId;
-
     public string? Other(string userId) => UserA == userId ? UserB : UserB == userId ? UserA : null;
 }

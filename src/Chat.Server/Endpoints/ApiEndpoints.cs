@@ -28,7 +28,7 @@ internal static class ApiEndpoints
             await auth.LogoutAsync(Http.BearerToken(http)!, Http.User(http), ct);
             return Results.NoContent();
         });
-        authed.MapGet("/devices", async (HttpContext http, IUserStore users, ConnectionHub hub, IPresenceStore presence, CancellationToken ct) =>
+        authed.MapGet("/devices", async (HttpContext http, IUserStore users, ConnectionHub hub, CancellationToken ct) =>
         {
             var me = Http.User(http);
             var devices = await users.ListDevicesAsync(me.UserId, ct);
