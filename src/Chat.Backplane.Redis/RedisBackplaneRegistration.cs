@@ -13,7 +13,7 @@ public static class RedisBackplaneRegistration
     /// <summary>
     /// The cluster backplane: routing and pub/sub between nodes, presence with TTLs and the shared rate limit, all in
     /// Redis. Needs <see cref="ConnectionHub"/> registered (the node's local devices). The host binds
-    /// <see cref="RedisBackplaneOptions"/> (section "Chat:Redis"); they are validated when first used.
+    /// <see cref="RedisBackplaneOptions"/> (section "Chat:Redis") and validates them at start-up.
     /// </summary>
     public static IServiceCollection AddRedisBackplane(this IServiceCollection services, string connectionString)
     {

@@ -78,7 +78,7 @@ internal static class ChatServiceRegistration
                 if (string.IsNullOrWhiteSpace(redis))
                     throw new OptionsValidationException(ChatOptions.Section, typeof(ChatOptions),
                         ["Chat:Backplane=redis needs ConnectionStrings:Redis (e.g. redis1:6379,redis2:6379,password=...)."]);
-                services.AddOptions<RedisBackplaneOptions>().BindConfiguration(RedisBackplaneOptions.Section);
+                services.AddOptions<RedisBackplaneOptions>().BindConfiguration(RedisBackplaneOptions.Section).ValidateOnStart();
                 services.AddRedisBackplane(redis);
                 break;
             default:
