@@ -27,7 +27,7 @@ install_missing() {
   if [ ${#pkgs[@]} -gt 0 ]; then
     log "apt-get install ${pkgs[*]}"
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >"$SVC_DIR/apt.log" 2>&1 || { tail -30 "$SVC_DIR/apt.log"; exit 1; }
+    apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >"$SVC_DIR/apt.log" 2>&1 || { tail -30 "$SVC_DIR/apt.log" >&2; exit 1; }
   fi
 }
 
@@ -86,7 +86,8 @@ stop_all() {
 }
 
 case "${1:-start}" in
-  start) install_missing; start_pg; start_redis; start_s3; env_lines ;;
+  # Only the export lines go to stdout (they are eval'd); anything the tools print goes to stderr.
+  start) { install_missing; start_pg; start_redis; start_s3; } >&2; env_lines ;;
   stop) stop_all ;;
   env) env_lines ;;
   *) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
