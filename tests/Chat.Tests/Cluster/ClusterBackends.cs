@@ -21,11 +21,14 @@ public static class ClusterBackends
 
     public static string RequireRedis() => Env("CHAT_REDIS") ?? throw new InvalidOperationException("CHAT_REDIS is not set but cluster tests must run here (CI=true).");
 
-    /// <summary>A fresh schema in the test database (the storage tests' helper), with the pool and timeouts of a node. Dropped on dispose.</summary>
+    /// <summary>
+    /// A fresh schema in the test database (the storage tests' helper), with the pool and timeouts of a node. Dropped on dispose.
+    /// The connect timeout is generous: a CI box running builds and tests beside PostgreSQL forks its backends slowly.
+    /// </summary>
     public static async Task<PostgresTestDatabase.FreshSchema> CreateSchemaAsync()
     {
         var schema = await PostgresTestDatabase.CreateSchemaAsync(maxPoolSize: 20);
-        return schema with { ConnectionString = schema.With(b => (b.Timeout, b.CommandTimeout) = (5, 30)) };
+        return schema with { ConnectionString = schema.With(b => (b.Timeout, b.CommandTimeout) = (15, 30)) };
     }
 }
 
