@@ -20,9 +20,28 @@ public static class Hist
     public static void Record(HistogramBase h, long us) => h.RecordValue(Math.Clamp(us, 1, MaxUs));
 
     public static double Ms(HistogramBase h, double percentile) =>
-        h.TotalCount == 0 ? 0 : Math.Round(h.GetValueAtPercentile(percentile) / 1000.0, 3);
+        h.TotalCount == 0 ? 0 : Math.Round(Read(() => h.GetValueAtPercentile(percentile)) / 1000.0, 3);
 
-    public static double MaxMs(HistogramBase h) => h.TotalCount == 0 ? 0 : Math.Round(h.GetMaxValue() / 1000.0, 3);
+    public static double MaxMs(HistogramBase h) => h.TotalCount == 0 ? 0 : Math.Round(Read(h.GetMaxValue) / 1000.0, 3);
+
+    /// <summary>
+    /// HdrHistogram's iterators throw when a writer records during the walk (late deliveries after a step ended do):
+    /// walk again, a bounded number of times.
+    /// </summary>
+    private static T Read<T>(Func<T> read)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return read();
+            }
+            catch (InvalidOperationException) when (attempt < 100)
+            {
+                Thread.Sleep(1);
+            }
+        }
+    }
 
     public static LatencySummary Summary(HistogramBase h) => new()
     {
@@ -32,7 +51,7 @@ public static class Hist
         P99Ms = Ms(h, 99),
         P999Ms = Ms(h, 99.9),
         MaxMs = MaxMs(h),
-        MeanMs = h.TotalCount == 0 ? 0 : Math.Round(h.GetMean() / 1000.0, 3),
+        MeanMs = h.TotalCount == 0 ? 0 : Math.Round(Read(h.GetMean) / 1000.0, 3),
     };
 }
 

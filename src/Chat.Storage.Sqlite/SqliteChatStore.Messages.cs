@@ -15,26 +15,26 @@ public sealed partial class SqliteChatStore
     // so seq is assigned in memory and chats.last_seq is written once per chat per batch, not once per message.
     private readonly Dictionary<string, long> _lastSeq = new(StringComparer.Ordinal);
 
-    public async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct)
+    public Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct) => _writes.RunAsync(() =>
     {
         try
         {
-            return await AppendOnceAsync(batch, trustCache: true, ct);
+            return Append(batch, trustCache: true);
         }
         catch (SqliteException ex) when (ex.SqliteErrorCode == 19) // SQLITE_CONSTRAINT: a seq taken by another writer of this file
         {
             // Another store instance wrote to this file (tests do; a deployment should not): redo with seqs read
-            // under the write lock, which is always right.
-            return await AppendOnceAsync(batch, trustCache: false, ct);
+            // inside the transaction, which is always right.
+            return Append(batch, trustCache: false);
         }
-    }
+    }, ct);
 
-    private async Task<IReadOnlyList<AppendResult>> AppendOnceAsync(IReadOnlyList<NewMessage> batch, bool trustCache, CancellationToken ct)
+    /// <summary>Runs on the write thread, the only user of the caches.</summary>
+    private IReadOnlyList<AppendResult> Append(IReadOnlyList<NewMessage> batch, bool trustCache)
     {
         var results = new AppendResult[batch.Count];
         var heads = new Dictionary<string, (long Seq, long Ts)>(StringComparer.Ordinal);
         var newDirect = new List<string>();
-        await _writeLock.WaitAsync(ct);
         try
         {
             using (var tx = _writer.BeginTransaction(deferred: false))
@@ -108,10 +108,6 @@ public sealed partial class SqliteChatStore
         {
             _lastSeq.Clear(); // re-read from the database next time
             throw;
-        }
-        finally
-        {
-            _writeLock.Release();
         }
         return results;
     }

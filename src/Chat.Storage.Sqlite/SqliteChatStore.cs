@@ -4,14 +4,14 @@ using Microsoft.Data.Sqlite;
 namespace Chat.Storage.Sqlite;
 
 /// <summary>
-/// The embedded default store. One write connection (WAL, synchronous=FULL) serialised by a lock — SQLite has one
-/// writer anyway — and pooled read connections that run beside it.
+/// The embedded default store. One write connection (WAL, synchronous=FULL) used only by its own thread — SQLite has
+/// one writer anyway — and pooled read connections that run beside it.
 /// </summary>
 public sealed partial class SqliteChatStore : IUserStore, IGroupStore, IMessageStore, IPointerStore, IFileStore, IStoreHealth, IDisposable
 {
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly SqliteWriteThread _writes = new("sqlite-writer");
 
     public SqliteChatStore(string databasePath)
     {
@@ -25,11 +25,11 @@ public sealed partial class SqliteChatStore : IUserStore, IGroupStore, IMessageS
 
     public void Dispose()
     {
+        _writes.Dispose(); // finishes the queued writes
         // Only this database's pool: ClearAllPools is process-wide (it raced with other stores in the same process
         // and threw a NullReferenceException during shutdown).
         SqliteConnection.ClearPool(_writer);
         _writer.Dispose();
-        _writeLock.Dispose();
     }
 
     private static void Exec(SqliteConnection c, string sql)
@@ -46,21 +46,13 @@ public sealed partial class SqliteChatStore : IUserStore, IGroupStore, IMessageS
         return c;
     }
 
-    private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken ct)
+    private Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken ct) => _writes.RunAsync(() =>
     {
-        await _writeLock.WaitAsync(ct);
-        try
-        {
-            using var tx = _writer.BeginTransaction(deferred: false);
-            var result = work(_writer, tx);
-            tx.Commit();
-            return result;
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
+        using var tx = _writer.BeginTransaction(deferred: false);
+        var result = work(_writer, tx);
+        tx.Commit();
+        return result;
+    }, ct);
 
     private static SqliteCommand Cmd(SqliteConnection c, string sql, SqliteTransaction? tx = null, params (string Name, object? Value)[] args)
     {

@@ -13,13 +13,17 @@ namespace Chat.Core.Services;
 public sealed record PendingSend(NewMessage Message, IDeviceSink? Sender, string BaseUrl);
 
 /// <summary>
-/// Group commit: one loop drains the queue and stores everything waiting in ONE transaction, then acks each
-/// sender and fans each message out (encoded once). While a commit is running the next batch accumulates,
-/// so batches grow with load and one fsync serves many messages. An ack is never sent before its commit.
+/// Group commit in two stages. The commit loop drains the queue and stores everything waiting in ONE transaction;
+/// while a commit runs the next batch accumulates, so batches grow with load and one fsync serves many messages.
+/// The delivery loop then acks each sender and fans each message out (encoded once), batch after batch in commit
+/// order, while the commit loop is already storing the next batch. An ack is never sent before its commit.
 /// </summary>
 public sealed partial class MessageCommitter : BackgroundService
 {
     private readonly Channel<PendingSend> _queue;
+    // Committed batches waiting for acks and fan-out: a few, so a slow fan-out soon holds the commit loop back.
+    private readonly Channel<(List<PendingSend> Batch, IReadOnlyList<AppendResult> Results)> _committed =
+        Channel.CreateBounded<(List<PendingSend>, IReadOnlyList<AppendResult>)>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
     private readonly IMessageStore _store;
     private readonly MembershipCache _membership;
     private readonly IBackplane _backplane;
@@ -65,24 +69,28 @@ public sealed partial class MessageCommitter : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var batch = new List<PendingSend>(_maxBatch);
+        var delivering = DeliverLoopAsync();
         // Not cancelled by stoppingToken: on shutdown the queue is completed and drained instead.
         while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
         {
-            batch.Clear();
+            var batch = new List<PendingSend>(Math.Min(_queue.Reader.Count, _maxBatch));
             while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var item)) batch.Add(item);
             if (batch.Count == 0) continue;
-            await CommitAsync(batch);
+            if (await CommitAsync(batch) is { } results) await _committed.Writer.WriteAsync((batch, results), CancellationToken.None);
         }
+        _committed.Writer.Complete();
+        await delivering;
     }
 
-    private async Task CommitAsync(List<PendingSend> batch)
+    /// <summary>Stores the batch; null when the store failed (every sender was told to retry).</summary>
+    private async Task<IReadOnlyList<AppendResult>?> CommitAsync(List<PendingSend> batch)
     {
-        IReadOnlyList<AppendResult> results;
         long start = Stopwatch.GetTimestamp();
         try
         {
-            results = await _store.AppendAsync(batch.ConvertAll(p => p.Message), CancellationToken.None);
+            var results = await _store.AppendAsync(batch.ConvertAll(p => p.Message), CancellationToken.None);
+            _metrics.RecordCommit(batch.Count, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            return results;
         }
         catch (Exception ex)
         {
@@ -91,10 +99,18 @@ public sealed partial class MessageCommitter : BackgroundService
             foreach (var p in batch)
                 p.Sender?.TrySend(Frames.Encode(new ErrorFrame(ErrorCodes.Unavailable, "The message store is unavailable; retry.", p.Message.ClientMsgId, 1000)));
             await Task.Delay(100);
-            return;
+            return null;
         }
-        _metrics.RecordCommit(batch.Count, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+    }
 
+    private async Task DeliverLoopAsync()
+    {
+        await foreach (var (batch, results) in _committed.Reader.ReadAllAsync(CancellationToken.None))
+            await DeliverAsync(batch, results);
+    }
+
+    private async Task DeliverAsync(List<PendingSend> batch, IReadOnlyList<AppendResult> results)
+    {
         // Acks first: a sender never waits for the fan-out of a big group.
         for (int i = 0; i < batch.Count; i++)
         {
