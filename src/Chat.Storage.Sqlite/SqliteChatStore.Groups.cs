@@ -65,7 +65,7 @@ public sealed partial class SqliteChatStore
             if (existing.Count + added.Count > maxMembers) return null;
             using var insert = Cmd(c, """
                 INSERT INTO chat_members(chat_id, user_id, is_admin, joined_seq, joined_at)
-                VALUES(@c, @u, 0, (SELECT last_seq FROM chats WHERE chat_id=@c), @at)
+                VALUES(@c, @u, 0, (SELECT COALESCE(MAX(seq), 0) FROM messages WHERE chat_id=@c), @at)
                 """, tx, ("@c", groupId), ("@u", ""), ("@at", now));
             foreach (string u in added)
             {
@@ -91,15 +91,23 @@ public sealed partial class SqliteChatStore
 
     public async Task<IReadOnlyList<ChatSummaryRecord>> ListChatsAsync(string userId, int limit, long? beforeUpdatedAt, CancellationToken ct) =>
         await QueryAsync("""
-            SELECT c.chat_id, c.is_group, c.name, c.updated_at, cm.read_seq,
-                   CASE WHEN c.is_group=1 THEN (SELECT COUNT(*) FROM chat_members x WHERE x.chat_id=c.chat_id) ELSE 2 END,
-                   (SELECT COUNT(*) FROM messages u WHERE u.chat_id=c.chat_id AND u.seq > cm.read_seq AND u.sender_id <> @u),
-                   m.message_id, m.seq, m.sender_id, m.sender_device, m.client_msg_id, m.content, m.file_id, m.ts
-            FROM chat_members cm
-            JOIN chats c ON c.chat_id = cm.chat_id
-            LEFT JOIN messages m ON m.chat_id = c.chat_id AND m.seq = c.last_seq
-            WHERE cm.user_id=@u AND (c.is_group=1 OR c.last_seq > 0) AND (@before IS NULL OR c.updated_at < @before)
-            ORDER BY c.updated_at DESC, c.chat_id
+            WITH mine AS (
+                SELECT c.chat_id, c.is_group, c.name, c.updated_at AS touched, cm.read_seq,
+                       (SELECT MAX(x.seq) FROM messages x WHERE x.chat_id = c.chat_id) AS last_seq
+                FROM chat_members cm JOIN chats c ON c.chat_id = cm.chat_id
+                WHERE cm.user_id=@u),
+            listed AS (
+                SELECT mine.*, MAX(mine.touched, COALESCE(m.ts, 0)) AS updated_at,
+                       m.message_id, m.sender_id, m.sender_device, m.client_msg_id, m.content, m.file_id, m.ts
+                FROM mine LEFT JOIN messages m ON m.chat_id = mine.chat_id AND m.seq = mine.last_seq
+                WHERE mine.is_group=1 OR mine.last_seq IS NOT NULL)
+            SELECT chat_id, is_group, name, updated_at, read_seq,
+                   CASE WHEN is_group=1 THEN (SELECT COUNT(*) FROM chat_members x WHERE x.chat_id=listed.chat_id) ELSE 2 END,
+                   (SELECT COUNT(*) FROM messages u WHERE u.chat_id=listed.chat_id AND u.seq > listed.read_seq AND u.sender_id <> @u),
+                   message_id, last_seq, sender_id, sender_device, client_msg_id, content, file_id, ts
+            FROM listed
+            WHERE @before IS NULL OR updated_at < @before
+            ORDER BY updated_at DESC, chat_id
             LIMIT @limit
             """, r => new ChatSummaryRecord(
                 r.GetString(0), r.GetInt64(1) == 1, NullableString(r, 2), (int)r.GetInt64(5),

@@ -12,7 +12,8 @@ public sealed partial class SqliteChatStore
     // Direct chats known to exist (rows in chats + chat_members): skips two inserts per message.
     private readonly HashSet<string> _knownDirect = new(StringComparer.Ordinal);
     // chat_id → last committed seq. This store's write connection is the only writer of messages (SQLite is one node),
-    // so seq is assigned in memory and chats.last_seq is written once per chat per batch, not once per message.
+    // so seq is assigned in memory. A chat's last seq and last activity are read from its messages (the end of its
+    // primary key), never written to the chats row: that row update was one more random page per stored message.
     private readonly Dictionary<string, long> _lastSeq = new(StringComparer.Ordinal);
 
     public Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct) => _writes.RunAsync(() =>
@@ -33,7 +34,7 @@ public sealed partial class SqliteChatStore
     private IReadOnlyList<AppendResult> Append(IReadOnlyList<NewMessage> batch, bool trustCache)
     {
         var results = new AppendResult[batch.Count];
-        var heads = new Dictionary<string, (long Seq, long Ts)>(StringComparer.Ordinal);
+        var heads = new Dictionary<string, long>(StringComparer.Ordinal);
         var newDirect = new List<string>();
         try
         {
@@ -45,7 +46,7 @@ public sealed partial class SqliteChatStore
                     ON CONFLICT(sender_id, client_msg_id) DO NOTHING
                     """, tx, ("@id", ""), ("@chat", ""), ("@seq", 0L), ("@s", ""), ("@dev", ""), ("@cmid", ""), ("@content", ""), ("@file", null), ("@ts", 0L));
                 using var find = Cmd(c, $"SELECT {MessageCols} FROM messages WHERE sender_id=@s AND client_msg_id=@c", tx, ("@s", ""), ("@c", ""));
-                using var last = Cmd(c, "SELECT last_seq FROM chats WHERE chat_id=@c", tx, ("@c", ""));
+                using var last = Cmd(c, "SELECT (SELECT COALESCE(MAX(seq), 0) FROM messages WHERE chat_id=@c) FROM chats WHERE chat_id=@c", tx, ("@c", ""));
                 for (int i = 0; i < batch.Count; i++)
                 {
                     var m = batch[i];
@@ -54,16 +55,12 @@ public sealed partial class SqliteChatStore
                         EnsureDirectChat(c, tx, m);
                         newDirect.Add(m.ChatId);
                     }
-                    if (!heads.TryGetValue(m.ChatId, out var head))
+                    if (!heads.TryGetValue(m.ChatId, out long head) && (!trustCache || !_lastSeq.TryGetValue(m.ChatId, out head)))
                     {
-                        if (!trustCache || !_lastSeq.TryGetValue(m.ChatId, out long committed))
-                        {
-                            last.Parameters["@c"].Value = m.ChatId;
-                            committed = Convert.ToInt64(last.ExecuteScalar() ?? throw new InvalidOperationException($"Chat {m.ChatId} does not exist."));
-                        }
-                        head = (committed, 0);
+                        last.Parameters["@c"].Value = m.ChatId;
+                        head = Convert.ToInt64(last.ExecuteScalar() ?? throw new InvalidOperationException($"Chat {m.ChatId} does not exist."));
                     }
-                    long seq = head.Seq + 1;
+                    long seq = head + 1;
                     insert.Parameters["@id"].Value = m.MessageId;
                     insert.Parameters["@chat"].Value = m.ChatId;
                     insert.Parameters["@seq"].Value = seq;
@@ -84,24 +81,14 @@ public sealed partial class SqliteChatStore
                         heads[m.ChatId] = head;
                         continue;
                     }
-                    heads[m.ChatId] = (seq, Math.Max(head.Ts, m.Timestamp));
+                    heads[m.ChatId] = seq;
                     if (m.FileId is not null) AttachFile(c, tx, m.FileId, m.ChatId, m.Timestamp);
                     results[i] = new AppendResult(new StoredMessage(m.MessageId, m.ChatId, seq, m.SenderId, m.SenderDeviceId, m.ClientMsgId, m.Content, m.FileId, m.Timestamp), false);
-                }
-                using var advance = Cmd(c, "UPDATE chats SET last_seq=@seq, updated_at=MAX(updated_at, @ts) WHERE chat_id=@c AND last_seq < @seq", tx,
-                    ("@seq", 0L), ("@ts", 0L), ("@c", ""));
-                foreach (var (chatId, head) in heads)
-                {
-                    if (head.Ts == 0) continue; // only duplicates in this chat
-                    advance.Parameters["@seq"].Value = head.Seq;
-                    advance.Parameters["@ts"].Value = head.Ts;
-                    advance.Parameters["@c"].Value = chatId;
-                    advance.ExecuteNonQuery();
                 }
                 tx.Commit();
             }
             // Remembered only once the transaction committed: a rolled-back batch leaves the caches as they were.
-            foreach (var (chatId, head) in heads) _lastSeq[chatId] = head.Seq;
+            foreach (var (chatId, head) in heads) _lastSeq[chatId] = head;
             foreach (string id in newDirect) _knownDirect.Add(id);
         }
         catch
@@ -155,10 +142,10 @@ public sealed partial class SqliteChatStore
             r => r.GetString(0), ct, ("@c", chatId), ("@from", fromExclusive), ("@to", toInclusive), ("@u", excludeUserId));
 
     public async Task<long> GetLastSeqAsync(string chatId, CancellationToken ct) =>
-        Convert.ToInt64(await ScalarAsync("SELECT last_seq FROM chats WHERE chat_id=@c", ct, ("@c", chatId)) ?? 0L);
+        Convert.ToInt64(await ScalarAsync("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE chat_id=@c", ct, ("@c", chatId)) ?? 0L);
 
     public async Task<IReadOnlyList<ChatHead>> GetChatHeadsAsync(string userId, CancellationToken ct) =>
-        await QueryAsync("SELECT c.chat_id, c.last_seq FROM chat_members cm JOIN chats c ON c.chat_id = cm.chat_id WHERE cm.user_id=@u",
+        await QueryAsync("SELECT cm.chat_id, (SELECT COALESCE(MAX(seq), 0) FROM messages m WHERE m.chat_id = cm.chat_id) FROM chat_members cm WHERE cm.user_id=@u",
             r => new ChatHead(r.GetString(0), r.GetInt64(1)), ct, ("@u", userId));
 
     public async Task<IReadOnlyList<StoredMessage>> GetUndeliveredAsync(
@@ -167,7 +154,7 @@ public sealed partial class SqliteChatStore
             SELECT {string.Join(", ", MessageCols.Split(", ").Select(col => "m." + col))}
             FROM chat_members cm
             JOIN messages m ON m.chat_id = cm.chat_id
-            LEFT JOIN device_pointers dp ON dp.device_id=@d AND dp.chat_id = cm.chat_id
+            LEFT JOIN device_pointers dp ON dp.chat_id = cm.chat_id AND dp.user_id = cm.user_id AND dp.device_id=@d
             WHERE cm.user_id=@u AND (@chat IS NULL OR cm.chat_id=@chat)
               AND m.seq > MAX(COALESCE(dp.delivered_seq, 0), cm.joined_seq)
               AND m.ts >= @created
@@ -182,8 +169,8 @@ public sealed partial class SqliteChatStore
     public Task SaveDeliveredAsync(IReadOnlyCollection<DevicePointer> pointers, CancellationToken ct) => WriteAsync((c, tx) =>
     {
         using var cmd = Cmd(c, """
-            INSERT INTO device_pointers(device_id, chat_id, user_id, delivered_seq) VALUES(@d, @c, @u, @s)
-            ON CONFLICT(device_id, chat_id) DO UPDATE SET delivered_seq=MAX(delivered_seq, excluded.delivered_seq)
+            INSERT INTO device_pointers(chat_id, user_id, device_id, delivered_seq) VALUES(@c, @u, @d, @s)
+            ON CONFLICT(chat_id, user_id, device_id) DO UPDATE SET delivered_seq=MAX(delivered_seq, excluded.delivered_seq)
             """, tx, ("@d", ""), ("@c", ""), ("@u", ""), ("@s", 0L));
         foreach (var p in pointers)
         {

@@ -21,6 +21,8 @@ public sealed partial class SqliteChatStore : IUserStore, IGroupStore, IMessageS
         _writer.Open();
         Exec(_writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; PRAGMA busy_timeout=30000; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;");
         Exec(_writer, SqliteSchema.Create);
+        if (Scalar(_writer, "SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND name='device_pointers_chat'") > 0)
+            Exec(_writer, SqliteSchema.MigratePointers);
     }
 
     public void Dispose()
@@ -37,6 +39,13 @@ public sealed partial class SqliteChatStore : IUserStore, IGroupStore, IMessageS
         using var cmd = c.CreateCommand();
         cmd.CommandText = sql;
         cmd.ExecuteNonQuery();
+    }
+
+    private static long Scalar(SqliteConnection c, string sql)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        return Convert.ToInt64(cmd.ExecuteScalar());
     }
 
     private async Task<SqliteConnection> OpenReaderAsync(CancellationToken ct)

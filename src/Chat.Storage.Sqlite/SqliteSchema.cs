@@ -26,14 +26,29 @@ internal static class SqliteSchema
         CREATE UNIQUE INDEX IF NOT EXISTS messages_dedup ON messages(sender_id, client_msg_id);
         DROP INDEX IF EXISTS messages_ts;
         CREATE TABLE IF NOT EXISTS device_pointers(
-            device_id TEXT NOT NULL, chat_id TEXT NOT NULL, user_id TEXT NOT NULL, delivered_seq INTEGER NOT NULL,
-            PRIMARY KEY(device_id, chat_id)) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS device_pointers_chat ON device_pointers(chat_id, user_id);
+            chat_id TEXT NOT NULL, user_id TEXT NOT NULL, device_id TEXT NOT NULL, delivered_seq INTEGER NOT NULL,
+            PRIMARY KEY(chat_id, user_id, device_id)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS files(
             file_id TEXT PRIMARY KEY, owner_id TEXT NOT NULL, file_name TEXT NOT NULL, content_type TEXT NOT NULL,
             size INTEGER NOT NULL, created_at INTEGER NOT NULL, complete INTEGER NOT NULL DEFAULT 0,
             has_thumbnail INTEGER NOT NULL DEFAULT 0, attached_at INTEGER);
         CREATE INDEX IF NOT EXISTS files_unattached ON files(created_at) WHERE attached_at IS NULL;
         CREATE TABLE IF NOT EXISTS file_chats(file_id TEXT NOT NULL, chat_id TEXT NOT NULL, PRIMARY KEY(file_id, chat_id)) WITHOUT ROWID;
+        """;
+
+    /// <summary>
+    /// Databases created before device_pointers was keyed by chat: every pointer write then changed two B-trees (the
+    /// table and its chat index) instead of one. Rebuilt once, in one transaction; a no-op on newer databases.
+    /// </summary>
+    public const string MigratePointers = """
+        BEGIN IMMEDIATE;
+        CREATE TABLE device_pointers_by_chat(
+            chat_id TEXT NOT NULL, user_id TEXT NOT NULL, device_id TEXT NOT NULL, delivered_seq INTEGER NOT NULL,
+            PRIMARY KEY(chat_id, user_id, device_id)) WITHOUT ROWID;
+        INSERT INTO device_pointers_by_chat(chat_id, user_id, device_id, delivered_seq)
+            SELECT chat_id, user_id, device_id, delivered_seq FROM device_pointers;
+        DROP TABLE device_pointers;
+        ALTER TABLE device_pointers_by_chat RENAME TO device_pointers;
+        COMMIT;
         """;
 }
