@@ -34,7 +34,16 @@ public sealed class ClusterFaultTests
             ("Chat:RateLimit:MessagesPerMinute", "0"),
         ];
         var victim = await ServerProcess.StartAsync(dataDir, null, settings);
-        var survivor = await ServerProcess.StartAsync(dataDir, null, settings);
+        ServerProcess survivor;
+        try
+        {
+            survivor = await ServerProcess.StartAsync(dataDir, null, settings);
+        }
+        catch
+        {
+            await victim.DisposeAsync(); // a failed start must not leave the first node running after the test
+            throw;
+        }
         try
         {
             var receiver = await survivor.Api().RegisterAsync("rcv-" + prefix, "password123");
