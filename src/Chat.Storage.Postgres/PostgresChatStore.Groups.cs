@@ -87,7 +87,14 @@ public sealed partial class PostgresChatStore
     public async Task<bool> RemoveMemberAsync(string groupId, string userId, CancellationToken ct) =>
         Convert.ToInt64(await ScalarAsync("""
             WITH gone AS (DELETE FROM chat_members WHERE chat_id=$1 AND user_id=$2 RETURNING user_id),
-                 pointers AS (DELETE FROM device_pointers WHERE chat_id=$1 AND user_id=$2 AND EXISTS (SELECT 1 FROM gone))
+                 pointers AS (DELETE FROM device_pointers WHERE chat_id=$1 AND user_id=$2 AND EXISTS (SELECT 1 FROM gone)),
+                 -- A group never stays without an admin: the longest-standing member takes over from the last one.
+                 -- (Every part of the statement sees the rows as they were before it, hence user_id <> $2.)
+                 promoted AS (
+                     UPDATE chat_members SET is_admin = true
+                     WHERE chat_id=$1 AND EXISTS (SELECT 1 FROM gone)
+                       AND NOT EXISTS (SELECT 1 FROM chat_members WHERE chat_id=$1 AND is_admin AND user_id <> $2)
+                       AND user_id = (SELECT user_id FROM chat_members WHERE chat_id=$1 AND user_id <> $2 ORDER BY joined_at, user_id LIMIT 1))
             SELECT COUNT(*) FROM gone
             """, ct, Text(groupId), Text(userId))) == 1;
 

@@ -83,6 +83,13 @@ public sealed partial class SqliteChatStore
         if (cmd.ExecuteNonQuery() == 0) return false;
         using var pointers = Cmd(c, "DELETE FROM device_pointers WHERE chat_id=@c AND user_id=@u", tx, ("@c", groupId), ("@u", userId));
         pointers.ExecuteNonQuery();
+        // A group never stays without an admin: the longest-standing member takes over from the last one.
+        using var promote = Cmd(c, """
+            UPDATE chat_members SET is_admin=1
+            WHERE chat_id=@c AND NOT EXISTS (SELECT 1 FROM chat_members WHERE chat_id=@c AND is_admin=1)
+              AND user_id = (SELECT user_id FROM chat_members WHERE chat_id=@c ORDER BY joined_at, user_id LIMIT 1)
+            """, tx, ("@c", groupId));
+        promote.ExecuteNonQuery();
         return true;
     }, ct);
 

@@ -393,6 +393,28 @@ public abstract class StoreContract : IAsyncLifetime
     // ---- groups
 
     [StoreFact]
+    public async Task When_the_last_admin_leaves_the_longest_standing_member_becomes_admin()
+    {
+        string a = await NewUserAsync("a"), b = await NewUserAsync("b"), c = await NewUserAsync("c");
+        string g = await NewGroupAsync(a, b);
+        Assert.Equal([c], await Groups.AddMembersAsync(g, [c], 10, Now() + 1000, None)); // joined after b
+
+        Assert.True(await Groups.RemoveMemberAsync(g, a, None));
+        Assert.Equal([b], (await Groups.GetGroupAsync(g, None))!.Admins);
+
+        // Another admin remains: nobody is promoted.
+        await Groups.AddMembersAsync(g, [a], 10, Now() + 2000, None);
+        Assert.True(await Groups.RemoveMemberAsync(g, c, None));
+        Assert.Equal([b], (await Groups.GetGroupAsync(g, None))!.Admins);
+
+        // The last member leaving leaves an empty group, not an error.
+        Assert.True(await Groups.RemoveMemberAsync(g, b, None));
+        Assert.Equal([a], (await Groups.GetGroupAsync(g, None))!.Admins);
+        Assert.True(await Groups.RemoveMemberAsync(g, a, None));
+        Assert.Empty(await Groups.GetMembersAsync(g, None));
+    }
+
+    [StoreFact]
     public async Task Groups_keep_members_admins_and_the_member_limit()
     {
         string a = await NewUserAsync("a"), b = await NewUserAsync("b"), c = await NewUserAsync("c"), d = await NewUserAsync("d");
