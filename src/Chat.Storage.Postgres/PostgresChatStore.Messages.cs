@@ -219,6 +219,13 @@ public sealed partial class PostgresChatStore
     public async Task<StoredMessage?> GetMessageAsync(string messageId, CancellationToken ct) =>
         (await QueryAsync($"SELECT {MessageCols} FROM messages WHERE message_id=$1", ReadMessage, ct, Text(messageId))).FirstOrDefault();
 
+    public async Task<StoredMessage?> FindSentAsync(string senderId, string clientMsgId, CancellationToken ct) =>
+        (await QueryAsync($"""
+            SELECT {MessageColsM} FROM message_keys k
+            JOIN messages m ON m.chat_id = k.chat_id AND m.message_id = k.message_id
+            WHERE k.sender_id=$1 AND k.client_msg_id=$2
+            """, ReadMessage, ct, Text(senderId), Text(clientMsgId))).FirstOrDefault();
+
     public async Task<StoredMessage?> GetMessageBySeqAsync(string chatId, long seq, CancellationToken ct) =>
         (await QueryAsync($"SELECT {MessageCols} FROM messages WHERE chat_id=$1 AND seq=$2", ReadMessage, ct, Text(chatId), Long(seq))).FirstOrDefault();
 

@@ -137,6 +137,10 @@ public sealed partial class SqliteChatStore
     public async Task<StoredMessage?> GetMessageBySeqAsync(string chatId, long seq, CancellationToken ct) =>
         (await QueryAsync($"SELECT {MessageCols} FROM messages WHERE chat_id=@c AND seq=@s", ReadMessage, ct, ("@c", chatId), ("@s", seq))).FirstOrDefault();
 
+    public async Task<StoredMessage?> FindSentAsync(string senderId, string clientMsgId, CancellationToken ct) =>
+        (await QueryAsync($"SELECT {MessageCols} FROM messages WHERE sender_id=@s AND client_msg_id=@c", ReadMessage, ct,
+            ("@s", senderId), ("@c", clientMsgId))).FirstOrDefault();
+
     public async Task<IReadOnlyList<string>> GetSendersAsync(string chatId, long fromExclusive, long toInclusive, string excludeUserId, CancellationToken ct) =>
         await QueryAsync("SELECT DISTINCT sender_id FROM messages WHERE chat_id=@c AND seq > @from AND seq <= @to AND sender_id <> @u",
             r => r.GetString(0), ct, ("@c", chatId), ("@from", fromExclusive), ("@to", toInclusive), ("@u", excludeUserId));

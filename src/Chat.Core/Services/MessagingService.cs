@@ -9,7 +9,7 @@ namespace Chat.Core.Services;
 /// <summary>The validated front of the message path: checks a <c>new_message</c> and hands it to the committer.</summary>
 public sealed class MessagingService(
     MembershipCache membership, IRateLimiter rateLimiter, IAttachments attachments,
-    MessageCommitter committer, IOptions<ChatOptions> options)
+    MessageCommitter committer, IMessageStore messages, IOptions<ChatOptions> options)
 {
     private readonly int _maxContentBytes = options.Value.Limits.MaxContentBytes;
 
@@ -30,7 +30,8 @@ public sealed class MessagingService(
         if (fileId is not null) await attachments.EnsureAttachableAsync(fileId, sender.UserId, ct);
 
         var decision = await rateLimiter.TryAcquireAsync(sender.UserId, ct);
-        if (!decision.Allowed)
+        // A retry of a message that is already stored is not a new message: it still gets its original ack.
+        if (!decision.Allowed && await messages.FindSentAsync(sender.UserId, frame.ClientMsgId!, ct) is null)
             throw new ChatException(ErrorCodes.RateLimited, "Too many messages; slow down.", decision.RetryAfterMs);
 
         string? peer = null;

@@ -45,6 +45,8 @@ public interface IMessageStore
     Task<IReadOnlyList<StoredMessage>> GetHistoryAsync(string chatId, HistoryQuery query, CancellationToken ct);
     Task<StoredMessage?> GetMessageAsync(string messageId, CancellationToken ct);
     Task<StoredMessage?> GetMessageBySeqAsync(string chatId, long seq, CancellationToken ct);
+    /// <summary>The message stored for a sender's client_msg_id (the dedup key), if any.</summary>
+    Task<StoredMessage?> FindSentAsync(string senderId, string clientMsgId, CancellationToken ct);
     /// <summary>Distinct senders of messages with from &lt; seq ≤ to, excluding one user.</summary>
     Task<IReadOnlyList<string>> GetSendersAsync(string chatId, long fromExclusive, long toInclusive, string excludeUserId, CancellationToken ct);
 

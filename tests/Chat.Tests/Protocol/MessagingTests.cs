@@ -183,6 +183,11 @@ public sealed class MessagingTests
         await s2.ExpectErrorAsync("rate_limited", "c7");
         Assert.Equal(5, (await api.HistoryAsync(chat)).Messages.Count);
 
+        // A retry of a stored message is not a new message: out of quota it still gets its original ack.
+        var retried = await s2.SendMessageAsync(chat, "m3 again", "c3");
+        Assert.Equal(3, retried.Long("seq"));
+        Assert.Equal(5, (await api.HistoryAsync(chat)).Messages.Count);
+
         // Someone else is not limited.
         await using var sb = await server.ConnectReadyAsync(b.Token);
         Assert.Equal(6, (await sb.SendMessageAsync(chat, "bob is fine", "b1")).Long("seq"));

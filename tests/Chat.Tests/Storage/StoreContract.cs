@@ -147,6 +147,12 @@ public abstract class StoreContract : IAsyncLifetime
         Assert.Equal("original", history[0].Content);
         Assert.Equal(0, await Messages.GetLastSeqAsync(ChatRef.Direct(a, c), None));
         Assert.Null(await Messages.GetMessageAsync(retry.MessageId, None));
+
+        // The dedup key finds the stored original, for that sender only.
+        Assert.Equal(first.Message, await Messages.FindSentAsync(a, "x", None));
+        Assert.Equal("b's own x", (await Messages.FindSentAsync(b, "x", None))!.Content);
+        Assert.Null(await Messages.FindSentAsync(c, "x", None));
+        Assert.Null(await Messages.FindSentAsync(a, "never-sent", None));
     }
 
     [StoreFact]
