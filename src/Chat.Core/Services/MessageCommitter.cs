@@ -106,7 +106,18 @@ public sealed partial class MessageCommitter : BackgroundService
     private async Task DeliverLoopAsync()
     {
         await foreach (var (batch, results) in _committed.Reader.ReadAllAsync(CancellationToken.None))
-            await DeliverAsync(batch, results);
+        {
+            try
+            {
+                await DeliverAsync(batch, results);
+            }
+            catch (Exception ex)
+            {
+                // Never stop delivering: the batch is durable, unacked senders retry (dedup answers them) and
+                // devices that missed the push catch up from their pointers.
+                LogDeliverFailed(_log, batch.Count, ex);
+            }
+        }
     }
 
     private async Task DeliverAsync(List<PendingSend> batch, IReadOnlyList<AppendResult> results)
@@ -152,6 +163,9 @@ public sealed partial class MessageCommitter : BackgroundService
 
     [LoggerMessage(1101, LogLevel.Error, "Commit of {Count} messages failed; senders were told to retry")]
     private static partial void LogCommitFailed(ILogger logger, int count, Exception ex);
+
+    [LoggerMessage(1103, LogLevel.Error, "Acking and delivering a committed batch of {Count} messages failed; senders will retry")]
+    private static partial void LogDeliverFailed(ILogger logger, int count, Exception ex);
 
     [LoggerMessage(1102, LogLevel.Warning, "Fan-out for chat {ChatId} failed; devices will catch up from their pointers")]
     private static partial void LogFanoutFailed(ILogger logger, string chatId, Exception ex);
