@@ -33,7 +33,7 @@ public sealed partial class RedisBackplane : BackgroundService, IBackplane
     private readonly long _routeCacheMs;
     private volatile bool _restorePending;
     private volatile bool _subscribed;
-    private long _lastWarningTicks;
+    private readonly WarningThrottle _warnings = new();
 
     private sealed record Route(string[] Nodes, long ExpiresAtTicks);
 
@@ -344,10 +344,7 @@ public sealed partial class RedisBackplane : BackgroundService, IBackplane
 
     private void WarnThrottled(Exception ex)
     {
-        long now = Environment.TickCount64;
-        long last = Interlocked.Read(ref _lastWarningTicks);
-        if (now - last < 5000 || Interlocked.CompareExchange(ref _lastWarningTicks, now, last) != last) return;
-        LogRedisUnavailable(_log, ex);
+        if (_warnings.ShouldWarn()) LogRedisUnavailable(_log, ex);
     }
 
     [LoggerMessage(6101, LogLevel.Warning, "Redis unavailable for the backplane; events to other nodes are skipped and devices catch up from the store")]

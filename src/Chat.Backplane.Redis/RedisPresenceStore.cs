@@ -101,7 +101,7 @@ public sealed partial class RedisPresenceStore(
     // last_seen outlives the devices: keep the hash a month after the last write.
     private static readonly long KeyTtlMs = (long)TimeSpan.FromDays(30).TotalMilliseconds;
     private readonly long _ttlMs = (long)(options.Value.EntryTtlSeconds * 1000);
-    private long _lastWarningTicks;
+    private readonly WarningThrottle _warnings = new();
 
     public async ValueTask<PresenceFacts> SetDeviceAsync(string userId, string deviceId, bool away, long now, CancellationToken ct)
     {
@@ -212,10 +212,7 @@ public sealed partial class RedisPresenceStore(
 
     private void Warn(Exception ex)
     {
-        long now = Environment.TickCount64;
-        long last = Interlocked.Read(ref _lastWarningTicks);
-        if (now - last < 5000 || Interlocked.CompareExchange(ref _lastWarningTicks, now, last) != last) return;
-        LogUnavailable(log, ex);
+        if (_warnings.ShouldWarn()) LogUnavailable(log, ex);
     }
 
     [LoggerMessage(6201, LogLevel.Warning, "Redis unavailable for presence; answering from this node's own connections")]

@@ -37,7 +37,7 @@ public sealed partial class RedisRateLimiter(
 
     private readonly int _perMinute = options.Value.RateLimit.MessagesPerMinute;
     private readonly LocalRateLimiter _fallback = new(options, time);
-    private long _lastWarningTicks;
+    private readonly WarningThrottle _warnings = new();
 
     public async ValueTask<RateDecision> TryAcquireAsync(string userId, CancellationToken ct)
     {
@@ -50,9 +50,7 @@ public sealed partial class RedisRateLimiter(
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
-            long now = Environment.TickCount64;
-            long last = Interlocked.Read(ref _lastWarningTicks);
-            if (now - last >= 5000 && Interlocked.CompareExchange(ref _lastWarningTicks, now, last) == last) LogFallback(log, ex);
+            if (_warnings.ShouldWarn()) LogFallback(log, ex);
             return await _fallback.TryAcquireAsync(userId, ct);
         }
     }
