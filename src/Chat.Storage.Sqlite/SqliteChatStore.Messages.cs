@@ -6,6 +6,8 @@ namespace Chat.Storage.Sqlite;
 public sealed partial class SqliteChatStore
 {
     private const string MessageCols = "message_id, chat_id, seq, sender_id, sender_device, client_msg_id, content, file_id, ts";
+    // The message stored under a dedup key: a retry's original, in the append transaction and for FindSentAsync.
+    private const string FindSentSql = $"SELECT {MessageCols} FROM messages WHERE sender_id=@s AND client_msg_id=@c";
     private static StoredMessage ReadMessage(SqliteDataReader r) =>
         new(r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6), NullableString(r, 7), r.GetInt64(8));
 
@@ -45,7 +47,7 @@ public sealed partial class SqliteChatStore
                     INSERT INTO messages({MessageCols}) VALUES(@id, @chat, @seq, @s, @dev, @cmid, @content, @file, @ts)
                     ON CONFLICT(sender_id, client_msg_id) DO NOTHING
                     """, tx, ("@id", ""), ("@chat", ""), ("@seq", 0L), ("@s", ""), ("@dev", ""), ("@cmid", ""), ("@content", ""), ("@file", null), ("@ts", 0L));
-                using var find = Cmd(c, $"SELECT {MessageCols} FROM messages WHERE sender_id=@s AND client_msg_id=@c", tx, ("@s", ""), ("@c", ""));
+                using var find = Cmd(c, FindSentSql, tx, ("@s", ""), ("@c", ""));
                 using var last = Cmd(c, "SELECT (SELECT COALESCE(MAX(seq), 0) FROM messages WHERE chat_id=@c) FROM chats WHERE chat_id=@c", tx, ("@c", ""));
                 for (int i = 0; i < batch.Count; i++)
                 {
@@ -138,8 +140,7 @@ public sealed partial class SqliteChatStore
         (await QueryAsync($"SELECT {MessageCols} FROM messages WHERE chat_id=@c AND seq=@s", ReadMessage, ct, ("@c", chatId), ("@s", seq))).FirstOrDefault();
 
     public async Task<StoredMessage?> FindSentAsync(string senderId, string clientMsgId, CancellationToken ct) =>
-        (await QueryAsync($"SELECT {MessageCols} FROM messages WHERE sender_id=@s AND client_msg_id=@c", ReadMessage, ct,
-            ("@s", senderId), ("@c", clientMsgId))).FirstOrDefault();
+        (await QueryAsync(FindSentSql, ReadMessage, ct, ("@s", senderId), ("@c", clientMsgId))).FirstOrDefault();
 
     public async Task<IReadOnlyList<string>> GetSendersAsync(string chatId, long fromExclusive, long toInclusive, string excludeUserId, CancellationToken ct) =>
         await QueryAsync("SELECT DISTINCT sender_id FROM messages WHERE chat_id=@c AND seq > @from AND seq <= @to AND sender_id <> @u",
