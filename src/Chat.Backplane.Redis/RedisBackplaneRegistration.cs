@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Chat.Core.Delivery;
+using Chat.Core.Messaging;
 using Chat.Core.Presence;
-using Chat.Core.Services;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

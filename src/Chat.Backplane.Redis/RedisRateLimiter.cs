@@ -1,5 +1,5 @@
 using Chat.Core;
-using Chat.Core.Services;
+using Chat.Core.Messaging;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;

@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using Chat.Core.Protocol;
+using Chat.Protocol;
 
 namespace Chat.Client;
 

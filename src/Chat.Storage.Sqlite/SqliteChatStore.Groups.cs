@@ -1,5 +1,4 @@
 using Chat.Core.Storage;
-using Microsoft.Data.Sqlite;
 
 namespace Chat.Storage.Sqlite;
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
-using Chat.Core.Services;
+using Chat.Core.Chats;
 
 namespace Chat.Core.Delivery;
 

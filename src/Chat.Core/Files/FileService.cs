@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using Chat.Core.Domain;
-using Chat.Core.Protocol;
-using Chat.Core.Services;
+using Chat.Core.Messaging;
 using Chat.Core.Storage;
+using Chat.Protocol;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

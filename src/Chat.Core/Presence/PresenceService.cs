@@ -1,5 +1,5 @@
 using Chat.Core.Delivery;
-using Chat.Core.Protocol;
+using Chat.Protocol;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

@@ -1,6 +1,6 @@
+using Chat.Core.Chats;
 using Chat.Core.Delivery;
-using Chat.Core.Protocol;
-using Chat.Core.Services;
+using Chat.Protocol;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 

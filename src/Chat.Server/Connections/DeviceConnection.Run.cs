@@ -2,8 +2,9 @@ using System.Buffers;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using Chat.Core;
 using Chat.Core.Domain;
-using Chat.Core.Protocol;
+using Chat.Protocol;
 
 namespace Chat.Server.Connections;
 

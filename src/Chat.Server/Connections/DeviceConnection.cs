@@ -1,10 +1,10 @@
 using System.Net.WebSockets;
 using System.Threading.Channels;
 using Chat.Core;
+using Chat.Core.Auth;
 using Chat.Core.Delivery;
 using Chat.Core.Diagnostics;
-using Chat.Core.Protocol;
-using Chat.Core.Services;
+using Chat.Protocol;
 
 namespace Chat.Server.Connections;
 

@@ -1,8 +1,9 @@
 using Chat.Core;
 using Chat.Core.Delivery;
 using Chat.Core.Diagnostics;
+using Chat.Core.Messaging;
 using Chat.Core.Presence;
-using Chat.Core.Services;
+using Chat.Core.Reads;
 using Microsoft.Extensions.Options;
 
 namespace Chat.Server.Connections;

@@ -1,6 +1,6 @@
 using Chat.Core;
 using Chat.Core.Delivery;
-using Chat.Core.Protocol;
+using Chat.Protocol;
 using Microsoft.Extensions.Options;
 
 namespace Chat.Server.Connections;

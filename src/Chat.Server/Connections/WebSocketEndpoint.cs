@@ -1,9 +1,6 @@
-using Chat.Core;
-using Chat.Core.Diagnostics;
-using Chat.Core.Protocol;
-using Chat.Core.Services;
+using Chat.Core.Auth;
+using Chat.Protocol;
 using Chat.Server.Endpoints;
-using Microsoft.Extensions.Options;
 
 namespace Chat.Server.Connections;
 

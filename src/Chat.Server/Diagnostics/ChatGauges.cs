@@ -1,6 +1,6 @@
 using Chat.Core.Delivery;
 using Chat.Core.Diagnostics;
-using Chat.Core.Services;
+using Chat.Core.Messaging;
 using Chat.Server.Connections;
 
 namespace Chat.Server.Diagnostics;

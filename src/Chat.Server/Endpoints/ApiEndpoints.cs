@@ -1,9 +1,14 @@
 using Chat.Core;
+using Chat.Core.Auth;
+using Chat.Core.Chats;
 using Chat.Core.Delivery;
+using Chat.Core.Groups;
+using Chat.Core.Messaging;
+using Chat.Core.People;
 using Chat.Core.Presence;
-using Chat.Core.Protocol;
-using Chat.Core.Services;
+using Chat.Core.Reads;
 using Chat.Core.Storage;
+using Chat.Protocol;
 using Microsoft.Extensions.Options;
 
 namespace Chat.Server.Endpoints;
@@ -48,10 +53,10 @@ internal static class ApiEndpoints
             var u = await users.GetUserAsync(Http.User(http).UserId, ct) ?? throw ChatException.NotFound("User");
             return Results.Json(new MeDto(u.UserId, u.Username, u.DisplayName, u.CreatedAt), json.MeDto);
         });
-        authed.MapGet("/users/{userId}", async (string userId, QueryService q, CancellationToken ct) =>
-            Results.Json(await q.GetUserAsync(userId, ct), json.UserDto));
-        authed.MapGet("/users", async (string? username, QueryService q, CancellationToken ct) =>
-            Results.Json(await q.FindUsersAsync(username, ct), json.UserList));
+        authed.MapGet("/users/{userId}", async (string userId, UserDirectory people, CancellationToken ct) =>
+            Results.Json(await people.GetUserAsync(userId, ct), json.UserDto));
+        authed.MapGet("/users", async (string? username, UserDirectory people, CancellationToken ct) =>
+            Results.Json(await people.FindUsersAsync(username, ct), json.UserList));
         authed.MapGet("/presence", async (string? user_ids, PresenceService presence, CancellationToken ct) =>
         {
             var ids = (user_ids ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();
@@ -59,19 +64,19 @@ internal static class ApiEndpoints
             if (ids.Count > 500) throw ChatException.Invalid("At most 500 user_ids.");
             return Results.Json(new PresenceList(await presence.GetAsync(ids, ct)), json.PresenceList);
         });
-        authed.MapGet("/users/{userId}/chats", async (string userId, int? limit, long? before, HttpContext http, QueryService q, CancellationToken ct) =>
+        authed.MapGet("/users/{userId}/chats", async (string userId, int? limit, long? before, HttpContext http, ChatListService chats, CancellationToken ct) =>
         {
             if (userId != Http.User(http).UserId) throw ChatException.Forbidden("You can only list your own chats.");
-            return Results.Json(await q.ListChatsAsync(userId, limit, before, ct), json.ChatList);
+            return Results.Json(await chats.ListChatsAsync(userId, limit, before, ct), json.ChatList);
         });
 
-        authed.MapPost("/chats/direct", async (DirectChatRequest req, HttpContext http, QueryService q, CancellationToken ct) =>
-            Results.Json(await q.DirectChatAsync(Http.User(http).UserId, req.UserId, ct), json.ChatIdResponse));
+        authed.MapPost("/chats/direct", async (DirectChatRequest req, HttpContext http, ChatListService chats, CancellationToken ct) =>
+            Results.Json(await chats.DirectChatAsync(Http.User(http).UserId, req.UserId, ct), json.ChatIdResponse));
         authed.MapGet("/chats/{chatId}/messages", async (string chatId, long? before, long? before_seq, long? after_seq, int? limit,
-            HttpContext http, QueryService q, IOptions<ChatOptions> options, CancellationToken ct) =>
-            Results.Json(await q.GetHistoryAsync(Http.User(http).UserId, chatId, before, before_seq, after_seq, limit, Http.BaseUrl(http, options.Value), ct), json.MessagePage));
-        authed.MapGet("/chats/{chatId}/receipts", async (string chatId, HttpContext http, QueryService q, CancellationToken ct) =>
-            Results.Json(await q.GetReceiptsAsync(Http.User(http).UserId, chatId, ct), json.ReceiptList));
+            HttpContext http, HistoryService history, IOptions<ChatOptions> options, CancellationToken ct) =>
+            Results.Json(await history.GetHistoryAsync(Http.User(http).UserId, chatId, before, before_seq, after_seq, limit, Http.BaseUrl(http, options.Value), ct), json.MessagePage));
+        authed.MapGet("/chats/{chatId}/receipts", async (string chatId, HttpContext http, ReadService reads, CancellationToken ct) =>
+            Results.Json(await reads.GetReceiptsAsync(Http.User(http).UserId, chatId, ct), json.ReceiptList));
         authed.MapPost("/chats/{chatId}/read", async (string chatId, ReadRequest req, HttpContext http, ReadService reads, CancellationToken ct) =>
         {
             var me = Http.User(http);

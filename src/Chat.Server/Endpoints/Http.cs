@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Chat.Core;
-using Chat.Core.Protocol;
-using Chat.Core.Services;
+using Chat.Core.Auth;
+using Chat.Protocol;
 
 namespace Chat.Server.Endpoints;
 

@@ -1,9 +1,10 @@
 using Chat.Blobs.S3;
 using Chat.Core;
+using Chat.Core.Auth;
 using Chat.Core.Files;
-using Chat.Core.Protocol;
-using Chat.Core.Services;
+using Chat.Core.Messaging;
 using Chat.Core.Storage;
+using Chat.Protocol;
 using Chat.Server.Endpoints;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;

@@ -1,9 +1,14 @@
 using Chat.Backplane.Redis;
 using Chat.Core;
+using Chat.Core.Auth;
+using Chat.Core.Chats;
 using Chat.Core.Delivery;
 using Chat.Core.Diagnostics;
+using Chat.Core.Groups;
+using Chat.Core.Messaging;
+using Chat.Core.People;
 using Chat.Core.Presence;
-using Chat.Core.Services;
+using Chat.Core.Reads;
 using Chat.Core.Storage;
 using Chat.Server.Connections;
 using Chat.Server.Files;
@@ -29,7 +34,7 @@ internal static class ChatServiceRegistration
             // Request bodies bind with the wire's snake_case names (the options decide names, not the context).
             o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
             o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
-            o.SerializerOptions.TypeInfoResolverChain.Insert(0, Chat.Core.Protocol.ChatJson.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, Chat.Protocol.ChatJson.Default);
         });
 
         var chat = builder.Configuration.GetSection(ChatOptions.Section).Get<ChatOptions>() ?? new ChatOptions();
@@ -100,7 +105,9 @@ internal static class ChatServiceRegistration
         services.AddHostedService(sp => sp.GetRequiredService<DeliveryService>());
         services.AddSingleton<ReadService>();
         services.AddSingleton<GroupService>();
-        services.AddSingleton<QueryService>();
+        services.AddSingleton<HistoryService>();
+        services.AddSingleton<ChatListService>();
+        services.AddSingleton<UserDirectory>();
         services.AddSingleton<PresenceService>();
         services.AddSingleton<TypingService>();
         services.AddHostedService(sp => sp.GetRequiredService<TypingService>());

@@ -1,6 +1,6 @@
 using Chat.Core.Delivery;
-using Chat.Core.Protocol;
-using Chat.Core.Services;
+using Chat.Core.Messaging;
+using Chat.Protocol;
 
 namespace Chat.Server.Hosting;
 

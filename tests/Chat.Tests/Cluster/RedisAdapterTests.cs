@@ -2,10 +2,8 @@ using Chat.Backplane.Redis;
 using Chat.Core;
 using Chat.Core.Delivery;
 using Chat.Core.Presence;
-using Chat.Core.Services;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using StackExchange.Redis;
 
 namespace Chat.Tests.Cluster;
 

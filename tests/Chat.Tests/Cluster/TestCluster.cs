@@ -1,5 +1,5 @@
 using Chat.Client;
-using Chat.Core.Protocol;
+using Chat.Protocol;
 using Chat.Tests.Infrastructure;
 using Chat.Tests.Storage;
 

@@ -1,4 +1,4 @@
-using Chat.Core.Services;
+using Chat.Core.Messaging;
 
 namespace Chat.Tests.Core;
 

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using Chat.Client;
-using Chat.Core.Protocol;
+using Chat.Protocol;
 using Chat.Tests.Infrastructure;
 
 namespace Chat.Tests.Durability;

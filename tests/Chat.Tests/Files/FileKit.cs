@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Chat.Client;
-using Chat.Core.Protocol;
+using Chat.Protocol;
 using Chat.Tests.Infrastructure;
 using SkiaSharp;
 

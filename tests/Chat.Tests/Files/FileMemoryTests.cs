@@ -1,5 +1,5 @@
 using System.Net;
-using Chat.Core.Protocol;
+using Chat.Protocol;
 using Chat.Tests.Infrastructure;
 using Xunit.Abstractions;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using Chat.Client;
-using Chat.Core.Protocol;
+using Chat.Protocol;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;

@@ -46,7 +46,7 @@ public sealed class DeliveryTests
         Assert.Equal(2, (await alice.ReceiptsAsync(chat)).Members.Single(m => m.UserId == b.UserId).DeliveredSeq);
     }
 
-    private static async Task<long> DeliveredSeq(TestServer server, Chat.Core.Protocol.AuthResponse user, string chat) =>
+    private static async Task<long> DeliveredSeq(TestServer server, Chat.Protocol.AuthResponse user, string chat) =>
         (await server.GetAsync($"/api/chats/{chat}/receipts", user.Token)).Body.GetProperty("members").EnumerateArray()
             .Single(m => m.Str("user_id") == user.UserId).Long("delivered_seq");
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Chat.Client;
-using Chat.Core.Protocol;
+using Chat.Protocol;
 using Chat.Tests.Infrastructure;
 
 namespace Chat.Tests.Protocol;

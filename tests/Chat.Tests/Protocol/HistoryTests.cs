@@ -1,6 +1,6 @@
 using System.Net;
 using Chat.Client;
-using Chat.Core.Protocol;
+using Chat.Protocol;
 using Chat.Tests.Infrastructure;
 
 namespace Chat.Tests.Protocol;

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 using Chat.Client;
 using Chat.Tests.Infrastructure;
 

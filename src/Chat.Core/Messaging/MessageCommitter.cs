@@ -1,14 +1,15 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using Chat.Core.Chats;
 using Chat.Core.Delivery;
 using Chat.Core.Diagnostics;
-using Chat.Core.Protocol;
 using Chat.Core.Storage;
+using Chat.Protocol;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Chat.Core.Services;
+namespace Chat.Core.Messaging;
 
 public sealed record PendingSend(NewMessage Message, IDeviceSink? Sender, string BaseUrl);
 

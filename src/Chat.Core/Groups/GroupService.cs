@@ -1,10 +1,10 @@
 using Chat.Core.Delivery;
 using Chat.Core.Domain;
-using Chat.Core.Protocol;
 using Chat.Core.Storage;
+using Chat.Protocol;
 using Microsoft.Extensions.Options;
 
-namespace Chat.Core.Services;
+namespace Chat.Core.Groups;
 
 public sealed class GroupService(IGroupStore groups, IUserStore users, IBackplane backplane, IOptions<ChatOptions> options)
 {

@@ -1,9 +1,8 @@
 using System.Collections.Concurrent;
 using Chat.Core.Domain;
-using Chat.Core.Protocol;
 using Chat.Core.Storage;
 
-namespace Chat.Core.Services;
+namespace Chat.Core.Chats;
 
 public sealed class ChatMembers(string chatId, bool isGroup, IReadOnlyList<string> members)
 {

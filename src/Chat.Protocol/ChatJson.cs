@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Chat.Core.Protocol;
+namespace Chat.Protocol;
 
 /// <summary>Source-generated JSON for every wire type: snake_case, nulls omitted, no reflection.</summary>
 [JsonSourceGenerationOptions(

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace Chat.Core.Services;
+namespace Chat.Core.Messaging;
 
 /// <summary>
 /// What the hot path needs to know about recently stored messages without asking the store:

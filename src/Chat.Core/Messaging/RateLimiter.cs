@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 
-namespace Chat.Core.Services;
+namespace Chat.Core.Messaging;
 
 public readonly record struct RateDecision(bool Allowed, int RetryAfterMs);
 

@@ -1,11 +1,12 @@
-using Chat.Core.Delivery;
-using Chat.Core.Protocol;
+using Chat.Core.Chats;
+using Chat.Core.Messaging;
 using Chat.Core.Storage;
+using Chat.Protocol;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Chat.Core.Services;
+namespace Chat.Core.Delivery;
 
 /// <summary>
 /// Device acks → delivered pointers (coalesced in memory, written in batches every few ms) → delivery receipts;

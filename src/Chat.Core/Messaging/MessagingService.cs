@@ -1,10 +1,11 @@
+using Chat.Core.Chats;
 using Chat.Core.Delivery;
 using Chat.Core.Domain;
-using Chat.Core.Protocol;
 using Chat.Core.Storage;
+using Chat.Protocol;
 using Microsoft.Extensions.Options;
 
-namespace Chat.Core.Services;
+namespace Chat.Core.Messaging;
 
 /// <summary>The validated front of the message path: checks a <c>new_message</c> and hands it to the committer.</summary>
 public sealed class MessagingService(

@@ -1,9 +1,11 @@
+using Chat.Core.Chats;
 using Chat.Core.Delivery;
 using Chat.Core.Domain;
-using Chat.Core.Protocol;
+using Chat.Core.Messaging;
 using Chat.Core.Storage;
+using Chat.Protocol;
 
-namespace Chat.Core.Services;
+namespace Chat.Core.Reads;
 
 /// <summary>Read pointers: one per (user, chat), only ever moving forward.</summary>
 public sealed class ReadService(IMessageStore messages, IPointerStore pointers, MembershipCache membership, RecentMessages recent, IBackplane backplane)
@@ -39,5 +41,14 @@ public sealed class ReadService(IMessageStore messages, IPointerStore pointers, 
         }
         byte[] sync = Frames.Encode(new SyncReadFrame(chatId, at.MessageId, target));
         await backplane.SendToUsersAsync([userId], new OutboundEvent(sync, ExcludeDeviceId: deviceId), ct);
+    }
+
+    public async Task<ReceiptList> GetReceiptsAsync(string userId, string chatId, CancellationToken ct)
+    {
+        var members = await membership.RequireMemberAsync(chatId, userId, hideForbidden: true, ct);
+        var byUser = (await pointers.GetPointersAsync(members.ChatId, ct)).ToDictionary(p => p.UserId);
+        return new ReceiptList(members.Members.Select(id => byUser.TryGetValue(id, out var p)
+            ? new MemberReceiptDto(id, p.DeliveredSeq, p.ReadSeq)
+            : new MemberReceiptDto(id, 0, 0)).ToList());
     }
 }

@@ -1,4 +1,4 @@
-namespace Chat.Core.Protocol;
+namespace Chat.Protocol;
 
 /// <summary>Machine-readable error codes shared by REST bodies and WebSocket <c>error</c> frames.</summary>
 public static class ErrorCodes
@@ -27,15 +27,4 @@ public static class CloseCodes
     public const int Unauthorized = 4001;
     public const int IdleTimeout = 4002;
     public const int SlowConsumer = 4008;
-}
-
-/// <summary>A failure a service reports to its caller; the gateway and REST layer map it to the wire.</summary>
-public sealed class ChatException(string code, string message, int? retryAfterMs = null) : Exception(message)
-{
-    public string Code { get; } = code;
-    public int? RetryAfterMs { get; } = retryAfterMs;
-
-    public static ChatException NotFound(string what) => new(ErrorCodes.NotFound, $"{what} not found.");
-    public static ChatException Forbidden(string why) => new(ErrorCodes.Forbidden, why);
-    public static ChatException Invalid(string why) => new(ErrorCodes.InvalidRequest, why);
 }

@@ -1,4 +1,4 @@
-namespace Chat.Core.Protocol;
+namespace Chat.Protocol;
 
 /// <summary>Every client → server WebSocket frame, as one loose shape; the gateway validates per type.</summary>
 public sealed class ClientFrame

@@ -1,6 +1,6 @@
-using Chat.Core.Protocol;
+using Chat.Protocol;
 
-namespace Chat.Core.Services;
+namespace Chat.Core.Messaging;
 
 /// <summary>What messaging needs from the file service.</summary>
 public interface IAttachments

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Chat.Core.Protocol;
+namespace Chat.Protocol;
 
 // Server → client WebSocket frames. Each carries its wire "type" as the first property.
 

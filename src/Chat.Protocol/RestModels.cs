@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Chat.Core.Protocol;
+namespace Chat.Protocol;
 
 // REST request and response bodies (PROTOCOL.md). Shared by the server and the .NET client.
 

@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
 using Chat.Core.Delivery;
 using Chat.Core.Domain;
-using Chat.Core.Protocol;
 using Chat.Core.Storage;
+using Chat.Protocol;
 using Microsoft.AspNetCore.Identity;
 
-namespace Chat.Core.Services;
+namespace Chat.Core.Auth;
 
 /// <summary>The device a bearer token belongs to.</summary>
 public sealed record Principal(string UserId, string DeviceId, long DeviceCreatedAt);
