@@ -16,7 +16,42 @@
  * @typedef {'idle' | 'connecting' | 'open' | 'closed'} SocketState
  * `open` means the `ready` frame arrived.
  *
- * @typedef {{type: string, [key: string]: any}} Frame
+ * Frames the server sends (PROTOCOL.md "Server → client"; null fields are left out):
+ * @typedef {{type: 'ready', user_id: string, device_id: string, server_time: number, heartbeat_interval_ms: number}} ReadyFrame
+ * @typedef {{type: 'ack', client_msg_id: string, message_id: string, chat_id: string, seq: number, timestamp: number}} AckFrame
+ * @typedef {{type: 'new_message'} & import('./api.js').Message} MessageFrame
+ * @typedef {{type: 'delivery_receipt', chat_id: string, message_id: string, seq: number, delivered_to: string}} DeliveryReceiptFrame
+ * @typedef {{
+ *   type: 'read_receipt', chat_id: string, message_id: string, last_read_message_id: string,
+ *   seq: number, read_by: string, timestamp: number
+ * }} ReadReceiptFrame
+ * @typedef {{type: 'sync_read', chat_id: string, last_read_message_id: string, seq: number}} SyncReadFrame
+ * @typedef {{type: 'typing_start' | 'typing_stop', chat_id: string, user_id: string}} TypingFrame
+ * @typedef {{type: 'presence_update', user_id: string, status: import('./api.js').PresenceStatus, last_seen: number}} PresenceFrame
+ * @typedef {{
+ *   type: 'group_update', group_id: string,
+ *   action: 'created' | 'updated' | 'member_added' | 'member_removed',
+ *   user_ids: string[], by: string
+ * }} GroupUpdateFrame
+ * @typedef {{type: 'heartbeat_ack', server_time: number}} HeartbeatAckFrame
+ * @typedef {{type: 'error', code: string, error: string, client_msg_id?: string, retry_after_ms?: number}} ErrorFrame
+ * @typedef {ReadyFrame | AckFrame | MessageFrame | DeliveryReceiptFrame | ReadReceiptFrame | SyncReadFrame
+ *   | TypingFrame | PresenceFrame | GroupUpdateFrame | HeartbeatAckFrame | ErrorFrame} ServerFrame
+ *
+ * Frames the client sends (PROTOCOL.md "Client → server"):
+ * @typedef {{
+ *   type: 'new_message', chat_id: string, content: string, client_msg_id: string,
+ *   timestamp?: number, attachment?: {file_id: string}
+ * }} NewMessageFrame
+ * @typedef {{type: 'ack', message_id: string}
+ *   | {type: 'read', chat_id: string, seq: number}
+ *   | {type: 'typing_start' | 'typing_stop', chat_id: string}
+ *   | {type: 'presence_subscribe', user_ids: string[]}
+ *   | {type: 'set_status', status: 'online' | 'away'}
+ *   | {type: 'heartbeat'}
+ *   | NewMessageFrame} ClientFrame
+ *
+ * @typedef {ServerFrame | ClientFrame} Frame any frame, either way
  *
  * @typedef {{
  *   client_msg_id: string, chat_id: string, content: string,
@@ -48,7 +83,7 @@ export class ChatSocket extends EventTarget {
     this.ws = null;
     /** Failed attempts since the last `ready`. */
     this.attempt = 0;
-    /** @type {Frame | null} the last `ready` frame */
+    /** @type {ReadyFrame | null} the last `ready` frame */
     this.ready = null;
     /** Number of `ready` frames seen (1 = first connection, more = reconnects). */
     this.connections = 0;
@@ -106,7 +141,7 @@ export class ChatSocket extends EventTarget {
 
   /**
    * Sends one frame; false when not connected (the caller keeps it for later).
-   * @param {Frame} frame
+   * @param {ClientFrame} frame
    * @returns {boolean}
    */
   send(frame) {
@@ -182,7 +217,7 @@ export class ChatSocket extends EventTarget {
   onFrame(ws, data) {
     if (this.ws !== ws || typeof data !== 'string') return;
     this.lastFrameAt = Date.now();
-    /** @type {Frame} */
+    /** @type {ServerFrame} (frame types this client does not know yet pass through as events too) */
     let frame;
     try { frame = JSON.parse(data); } catch { return; }
     if (!frame || typeof frame.type !== 'string') return;

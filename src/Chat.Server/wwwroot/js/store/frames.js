@@ -9,17 +9,17 @@ import { RANK } from './conversations.js';
 import { RESEND_AFTER_MS } from './sending.js';
 /** @import { ChatStore, Pending } from '../store.js' */
 /** @import { Message } from '../api.js' */
-/** @import { ChatSocket, Frame } from '../socket.js' */
+/** @import { ChatSocket, ServerFrame, AckFrame, PresenceFrame, GroupUpdateFrame, ErrorFrame } from '../socket.js' */
 
 /** Someone else's typing shows this long after their last `typing_start` unless a stop comes. */
 const TYPING_EXPIRE_MS = 7000;
 
 export const incomingFrames = {
-  /** @param {Frame} f @this {ChatStore} */
+  /** @param {ServerFrame} f @this {ChatStore} */
   onFrame(f) {
     switch (f.type) {
       case 'ready': this.onReady(); break;
-      case 'new_message': this.onNewMessage(/** @type {any} */ (f)); break;
+      case 'new_message': this.onNewMessage(f); break;
       case 'ack': this.onAck(f); break;
       case 'delivery_receipt': this.onReceipt(f.chat_id, f.delivered_to, f.seq, false); break;
       case 'read_receipt': this.onReceipt(f.chat_id, f.read_by, f.seq, true); break;
@@ -94,7 +94,7 @@ export const incomingFrames = {
     this.emit('chats');
   },
 
-  /** @param {Frame} f @this {ChatStore} */
+  /** @param {AckFrame} f @this {ChatStore} */
   onAck(f) {
     const cid = f.client_msg_id;
     const p = this.pending.get(cid);
@@ -177,17 +177,17 @@ export const incomingFrames = {
     this.emit('typing', chatId);
   },
 
-  /** @param {Frame} f @this {ChatStore} */
+  /** @param {PresenceFrame} f @this {ChatStore} */
   onPresence(f) {
     this.presence.set(f.user_id, { status: f.status, last_seen: f.last_seen });
     for (const c of this.chats.values()) if (c.other_user && c.other_user.user_id === f.user_id) c.other_user.status = f.status;
     this.emit('presence');
   },
 
-  /** @param {Frame} f @this {ChatStore} */
+  /** @param {GroupUpdateFrame} f @this {ChatStore} */
   onGroupUpdate(f) {
     const groupId = f.group_id;
-    const ids = /** @type {string[]} */ (f.user_ids ?? []);
+    const ids = f.user_ids ?? [];
     if (f.action === 'member_removed' && ids.includes(this.me)) {
       this.chats.delete(groupId);
       const conv = this.convs.get(groupId);
@@ -214,7 +214,7 @@ export const incomingFrames = {
     this.emit('chats');
   },
 
-  /** @param {Frame} f @this {ChatStore} */
+  /** @param {ErrorFrame} f @this {ChatStore} */
   onError(f) {
     const p = f.client_msg_id ? this.pending.get(f.client_msg_id) : null;
     if (p) {

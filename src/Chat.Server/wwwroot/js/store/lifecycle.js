@@ -7,7 +7,7 @@
  */
 import { ChatSocket } from '../socket.js';
 /** @import { ChatStore, ChangeKind } from '../store.js' */
-/** @import { Frame } from '../socket.js' */
+/** @import { ServerFrame } from '../socket.js' */
 
 export const lifecycle = {
   /** @this {ChatStore} */
@@ -19,7 +19,7 @@ export const lifecycle = {
     this.socket = socket;
     socket.addEventListener('state', () => this.emit('connection'));
     socket.addEventListener('unauthorized', () => this.signedOut('revoked'));
-    socket.addEventListener('frame', (e) => this.onFrame(/** @type {CustomEvent<Frame>} */ (e).detail));
+    socket.addEventListener('frame', (e) => this.onFrame(/** @type {CustomEvent<ServerFrame>} */ (e).detail));
     socket.connect();
     try {
       await this.loadChats();

@@ -7,7 +7,7 @@
  */
 import { newClientMsgId } from '../socket.js';
 /** @import { ChatStore, Pending } from '../store.js' */
-/** @import { Frame, OutgoingMessage } from '../socket.js' */
+/** @import { NewMessageFrame, OutgoingMessage } from '../socket.js' */
 
 /** A message sent over the socket without an ack for this long is sent again. */
 export const RESEND_AFTER_MS = 8000;
@@ -68,7 +68,7 @@ export const sending = {
   transmit(cid) {
     const p = this.pending.get(cid);
     if (!p || p.state !== 'sending') return;
-    /** @type {Frame} */
+    /** @type {NewMessageFrame} */
     const frame = { type: 'new_message', chat_id: p.chat_id, content: p.content, client_msg_id: cid, timestamp: p.timestamp };
     if (p.attachment) frame.attachment = p.attachment;
     if (this.socket?.send(frame)) p.sentAt = Date.now();
