@@ -16,7 +16,7 @@
  * @typedef {'idle' | 'connecting' | 'open' | 'closed'} SocketState
  * `open` means the `ready` frame arrived.
  *
- * Frames the server sends (PROTOCOL.md "Server → client"; null fields are left out):
+ * Frames the server sends (the records in src/Chat.Protocol/ServerFrames.cs, docs/api.md "WebSocket `/ws`"; null fields are left out):
  * @typedef {{type: 'ready', user_id: string, device_id: string, server_time: number, heartbeat_interval_ms: number}} ReadyFrame
  * @typedef {{type: 'ack', client_msg_id: string, message_id: string, chat_id: string, seq: number, timestamp: number}} AckFrame
  * @typedef {{type: 'new_message'} & import('./api.js').Message} MessageFrame
@@ -38,7 +38,7 @@
  * @typedef {ReadyFrame | AckFrame | MessageFrame | DeliveryReceiptFrame | ReadReceiptFrame | SyncReadFrame
  *   | TypingFrame | PresenceFrame | GroupUpdateFrame | HeartbeatAckFrame | ErrorFrame} ServerFrame
  *
- * Frames the client sends (PROTOCOL.md "Client → server"):
+ * Frames the client sends (docs/api.md, "WebSocket `/ws`"):
  * @typedef {{
  *   type: 'new_message', chat_id: string, content: string, client_msg_id: string,
  *   timestamp?: number, attachment?: {file_id: string}
