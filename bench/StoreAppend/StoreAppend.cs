@@ -4,6 +4,8 @@
 //   dotnet run bench/StoreAppend/StoreAppend.cs [batch=30] [pairs=5000] [messages=20000]
 // Direct messages between random pairs of users (every message lands on a random chat, as in the `direct` scenario),
 // appended in batches of the given size on a fresh database in the temp folder.
+// bench/Chat.Benchmarks (CommitBatchBenchmarks) times one commit with allocations; this one adds the CPU time and the
+// bytes written per message (/proc/self/io) over a larger, warmer database, which BenchmarkDotNet does not report.
 using System.Diagnostics;
 using Chat.Core.Domain;
 using Chat.Core.Storage;
