@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Chat.Client;
+using Chat.Protocol;
 
 namespace Chat.LoadTest;
 
@@ -23,27 +24,19 @@ public sealed class UsersFile
     public List<UserEntry> Users { get; set; } = [];
 }
 
-public sealed record RegisterBody(string Username, string Password, string? DisplayName, string? DeviceName);
-public sealed record LoginBody(string Username, string Password, string? DeviceName);
-public sealed record AuthReply(string UserId, string Username, string DisplayName, string DeviceId, string Token);
-public sealed record CreateGroupBody(string Name, string? Description, List<string> Members);
-public sealed record GroupReply(string GroupId, string Name, List<string> Members);
-public sealed record MeReply(string UserId, string Username);
-
+/// <summary>The users file is the tool's own store (not a wire type): users registered once, reused across runs.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, WriteIndented = false)]
 [JsonSerializable(typeof(UsersFile))]
-[JsonSerializable(typeof(RegisterBody))]
-[JsonSerializable(typeof(LoginBody))]
-[JsonSerializable(typeof(AuthReply))]
-[JsonSerializable(typeof(CreateGroupBody))]
-[JsonSerializable(typeof(GroupReply))]
-[JsonSerializable(typeof(MeReply))]
-public sealed partial class ApiJson : JsonSerializerContext;
+public sealed partial class UsersFileJson : JsonSerializerContext;
 
-/// <summary>The few REST calls the bench needs (register/login/groups), on its own HttpClient.</summary>
+/// <summary>
+/// The bench's REST side: Chat.Client's <see cref="ChatApi"/> (one per token, cheap) over one HttpClient sized for
+/// thousands of parallel registrations, plus the two operational endpoints the SDK has no method for.
+/// </summary>
 public sealed class Api : IDisposable
 {
+    private const string DeviceName = "loadtest";
     private readonly HttpClient _http;
     public Uri BaseUri { get; }
 
@@ -63,11 +56,14 @@ public sealed class Api : IDisposable
 
     public void Dispose() => _http.Dispose();
 
+    /// <summary>The SDK signed in as <paramref name="token"/> (ChatApi holds one token, so each user gets its own).</summary>
+    public ChatApi As(string? token = null) => new(_http, token);
+
     public async Task<bool> HealthyAsync(CancellationToken ct)
     {
         try
         {
-            using var r = await _http.GetAsync(new Uri("/healthz", UriKind.Relative), ct);
+            using var r = await As().RawAsync(HttpMethod.Get, "/healthz", authorize: false, ct: ct);
             return r.IsSuccessStatusCode;
         }
         catch (HttpRequestException) { return false; }
@@ -81,7 +77,7 @@ public sealed class Api : IDisposable
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             cts.CancelAfter(TimeSpan.FromSeconds(5));
-            using var r = await _http.GetAsync(new Uri("/metrics", UriKind.Relative), cts.Token);
+            using var r = await As().RawAsync(HttpMethod.Get, "/metrics", authorize: false, ct: cts.Token);
             if (!r.IsSuccessStatusCode) return null;
             string text = await r.Content.ReadAsStringAsync(cts.Token);
             var d = new Dictionary<string, double>(StringComparer.Ordinal);
@@ -102,49 +98,37 @@ public sealed class Api : IDisposable
     }
 
     /// <summary>Register; when the name is taken, log in instead. Returns null on 401 from login (wrong password).</summary>
-    public async Task<AuthReply?> RegisterOrLoginAsync(string username, string password, CancellationToken ct)
+    public async Task<AuthResponse?> RegisterOrLoginAsync(string username, string password, CancellationToken ct)
     {
-        using (var r = await _http.PostAsJsonAsync(new Uri("/api/auth/register", UriKind.Relative),
-            new RegisterBody(username, password, null, "loadtest"), ApiJson.Default.RegisterBody, ct))
+        try
         {
-            if (r.StatusCode == HttpStatusCode.Created || r.StatusCode == HttpStatusCode.OK)
-                return await r.Content.ReadFromJsonAsync(ApiJson.Default.AuthReply, ct);
-            if (r.StatusCode != HttpStatusCode.Conflict)
-                throw new HttpRequestException($"register {username}: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync(ct)}");
+            return await As().RegisterAsync(username, password, deviceName: DeviceName, ct: ct);
         }
-        return await LoginAsync(username, password, ct);
-    }
-
-    public async Task<AuthReply?> LoginAsync(string username, string password, CancellationToken ct)
-    {
-        using var r = await _http.PostAsJsonAsync(new Uri("/api/auth/login", UriKind.Relative),
-            new LoginBody(username, password, "loadtest"), ApiJson.Default.LoginBody, ct);
-        if (r.StatusCode == HttpStatusCode.Unauthorized) return null;
-        if (!r.IsSuccessStatusCode) throw new HttpRequestException($"login {username}: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync(ct)}");
-        return await r.Content.ReadFromJsonAsync(ApiJson.Default.AuthReply, ct);
+        catch (ChatApiException e) when (e.Status == HttpStatusCode.Conflict)
+        {
+        }
+        try
+        {
+            return await As().LoginAsync(username, password, DeviceName, ct);
+        }
+        catch (ChatApiException e) when (e.Status == HttpStatusCode.Unauthorized)
+        {
+            return null;
+        }
     }
 
     /// <summary>GET /api/users/me: 200 → token valid, 401 → not.</summary>
     public async Task<bool> TokenValidAsync(string token, CancellationToken ct)
     {
-        using var req = new HttpRequestMessage(HttpMethod.Get, new Uri("/api/users/me", UriKind.Relative));
-        req.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
-        using var r = await _http.SendAsync(req, ct);
-        if (r.StatusCode == HttpStatusCode.Unauthorized) return false;
-        r.EnsureSuccessStatusCode();
-        return true;
-    }
-
-    public async Task<GroupReply> CreateGroupAsync(string token, string name, List<string> members, CancellationToken ct)
-    {
-        using var req = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/groups", UriKind.Relative))
+        try
         {
-            Content = JsonContent.Create(new CreateGroupBody(name, "load test", members), ApiJson.Default.CreateGroupBody),
-        };
-        req.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
-        using var r = await _http.SendAsync(req, ct);
-        if (!r.IsSuccessStatusCode) throw new HttpRequestException($"create group: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync(ct)}");
-        return (await r.Content.ReadFromJsonAsync(ApiJson.Default.GroupReply, ct))!;
+            await As(token).MeAsync(ct);
+            return true;
+        }
+        catch (ChatApiException e) when (e.Status == HttpStatusCode.Unauthorized)
+        {
+            return false;
+        }
     }
 }
 
@@ -196,7 +180,7 @@ public static class UserSetup
                     users[i] = new UserEntry { Username = r.Username, Password = Password, UserId = r.UserId, DeviceId = r.DeviceId, Token = r.Token };
                     break;
                 }
-                catch (HttpRequestException e) when (attempt < 2)
+                catch (Exception e) when (e is HttpRequestException or ChatApiException && attempt < 2)
                 {
                     Console.WriteLine($"  retry {name}: {e.Message}");
                     await Task.Delay(500 * (attempt + 1), token);
@@ -226,7 +210,7 @@ public static class UserSetup
     {
         if (!File.Exists(path)) return null;
         using var s = File.OpenRead(path);
-        return JsonSerializer.Deserialize(s, ApiJson.Default.UsersFile);
+        return JsonSerializer.Deserialize(s, UsersFileJson.Default.UsersFile);
     }
 
     private static void Save(string path, UsersFile file, UserEntry?[] users)
@@ -243,7 +227,7 @@ public static class UserSetup
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
         string tmp = path + ".tmp";
-        File.WriteAllBytes(tmp, JsonSerializer.SerializeToUtf8Bytes(file, ApiJson.Default.UsersFile));
+        File.WriteAllBytes(tmp, JsonSerializer.SerializeToUtf8Bytes(file, UsersFileJson.Default.UsersFile));
         File.Move(tmp, path, overwrite: true);
     }
 }

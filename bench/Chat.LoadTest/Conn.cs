@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using Chat.Protocol;
 
 namespace Chat.LoadTest;
 
@@ -66,37 +67,19 @@ public sealed class Connector : IDisposable
 /// <summary>What a scenario does with the frames a connection receives. Called on the connection's receive loop.</summary>
 public interface IFrameSink
 {
-    void OnNewMessage(Conn c, in Incoming f);
-    void OnAck(Conn c, in Incoming f);
-    void OnError(Conn c, in Incoming f);
+    void OnNewMessage(Conn c, MessageFrame f);
+    void OnAck(Conn c, AckFrame f);
+    void OnError(Conn c, ErrorFrame f);
     void OnClosed(Conn c, string reason) { }
-}
-
-public enum FrameKind { Other, Ready, NewMessage, Ack, Error, HeartbeatAck }
-
-/// <summary>The fields of one received frame the bench cares about (spans point into the receive buffer).</summary>
-public ref struct Incoming
-{
-    public FrameKind Kind;
-    public ReadOnlySpan<byte> Type;
-    public ReadOnlySpan<byte> MessageId;
-    public ReadOnlySpan<byte> ChatId;
-    public ReadOnlySpan<byte> From;
-    public ReadOnlySpan<byte> Content;
-    public ReadOnlySpan<byte> ClientMsgId;
-    public ReadOnlySpan<byte> Code;
-    public long Seq;
-    public int HeartbeatIntervalMs;
 }
 
 /// <summary>One device socket: connect, receive loop (acks every new_message like a real client), serialized sends.</summary>
 public sealed class Conn
 {
-    public static readonly byte[] HeartbeatFrame = "{\"type\":\"heartbeat\"}"u8.ToArray();
+    private static readonly byte[] HeartbeatFrame = Frames.Encode(new ClientFrame { Type = ClientFrameTypes.Heartbeat });
 
     public int Index { get; }
     public UserEntry User { get; }
-    public byte[] UserIdUtf8 { get; }
     public int ReceiveBufferSize { get; init; } = 2048;
     public bool AckMessages { get; init; } = true;
     public int MaxReconnects { get; set; }
@@ -123,7 +106,6 @@ public sealed class Conn
     {
         Index = index;
         User = user;
-        UserIdUtf8 = Encoding.UTF8.GetBytes(user.UserId);
         _stats = stats;
         _sink = sink;
     }
@@ -305,110 +287,103 @@ public sealed class Conn
     private byte[]? Handle(ReadOnlySpan<byte> json)
     {
         Interlocked.Increment(ref _stats.Received);
-        var f = new Incoming();
-        var reader = new Utf8JsonReader(json);
-        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
-        byte[]? unescaped = null;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        ReadOnlySpan<byte> type = ServerFrameType.Of(json);
+        if (type.SequenceEqual(ServerFrameType.NewMessage))
         {
-            ReadOnlySpan<byte> name = reader.ValueSpan;
-            if (!reader.Read()) break;
-            if (reader.TokenType == JsonTokenType.String)
-            {
-                ReadOnlySpan<byte> v = reader.ValueSpan;
-                if (reader.ValueIsEscaped)
-                {
-                    unescaped = Encoding.UTF8.GetBytes(reader.GetString()!);
-                    v = unescaped;
-                }
-                if (name.SequenceEqual("type"u8)) f.Type = v;
-                else if (name.SequenceEqual("message_id"u8)) f.MessageId = v;
-                else if (name.SequenceEqual("chat_id"u8)) f.ChatId = v;
-                else if (name.SequenceEqual("from"u8)) f.From = v;
-                else if (name.SequenceEqual("content"u8)) f.Content = v;
-                else if (name.SequenceEqual("client_msg_id"u8)) f.ClientMsgId = v;
-                else if (name.SequenceEqual("code"u8)) f.Code = v;
-            }
-            else if (reader.TokenType == JsonTokenType.Number)
-            {
-                if (name.SequenceEqual("seq"u8)) f.Seq = reader.GetInt64();
-                else if (name.SequenceEqual("heartbeat_interval_ms"u8)) f.HeartbeatIntervalMs = reader.GetInt32();
-            }
-            else if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
-            {
-                reader.Skip();
-            }
+            var m = JsonSerializer.Deserialize(json, ChatJson.Default.MessageFrame)!;
+            _sink.OnNewMessage(this, m);
+            return AckMessages && m.MessageId.Length > 0 ? AckFor(m.MessageId) : null;
         }
-        f.Kind = f.Type.SequenceEqual("new_message"u8) ? FrameKind.NewMessage
-            : f.Type.SequenceEqual("ack"u8) ? FrameKind.Ack
-            : f.Type.SequenceEqual("heartbeat_ack"u8) ? FrameKind.HeartbeatAck
-            : f.Type.SequenceEqual("ready"u8) ? FrameKind.Ready
-            : f.Type.SequenceEqual("error"u8) ? FrameKind.Error
-            : FrameKind.Other;
-        switch (f.Kind)
+        if (type.SequenceEqual(ServerFrameType.Ack))
         {
-            case FrameKind.NewMessage:
-                _sink.OnNewMessage(this, f);
-                return AckMessages && f.MessageId.Length > 0 ? AckFrame(f.MessageId) : null;
-            case FrameKind.Ack:
-                _sink.OnAck(this, f);
-                return null;
-            case FrameKind.Error:
-                RunStats.Count(_stats.ErrorCodes, f.Code.Length > 0 ? Encoding.UTF8.GetString(f.Code) : "unknown");
-                _sink.OnError(this, f);
-                return null;
-            case FrameKind.HeartbeatAck:
-                long sent = Volatile.Read(ref _heartbeatSent);
-                if (sent != 0) Hist.Record(_stats.HeartbeatRtt, Hist.ElapsedUs(sent, Stopwatch.GetTimestamp()));
-                return null;
-            case FrameKind.Ready:
-                if (f.HeartbeatIntervalMs > 0) HeartbeatIntervalMs = f.HeartbeatIntervalMs;
-                _ready?.TrySetResult(null);
-                return null;
-            default:
-                RunStats.Count(_stats.FrameTypes, TypeName(f.Type));
-                return null;
+            _sink.OnAck(this, JsonSerializer.Deserialize(json, ChatJson.Default.AckFrame)!);
+            return null;
         }
+        if (type.SequenceEqual(ServerFrameType.HeartbeatAck))
+        {
+            // only its arrival matters (the round trip); not parsed
+            long sent = Volatile.Read(ref _heartbeatSent);
+            if (sent != 0) Hist.Record(_stats.HeartbeatRtt, Hist.ElapsedUs(sent, Stopwatch.GetTimestamp()));
+            return null;
+        }
+        if (type.SequenceEqual(ServerFrameType.Error))
+        {
+            var e = JsonSerializer.Deserialize(json, ChatJson.Default.ErrorFrame)!;
+            RunStats.Count(_stats.ErrorCodes, string.IsNullOrEmpty(e.Code) ? "unknown" : e.Code);
+            _sink.OnError(this, e);
+            return null;
+        }
+        if (type.SequenceEqual(ServerFrameType.Ready))
+        {
+            var r = JsonSerializer.Deserialize(json, ChatJson.Default.ReadyFrame)!;
+            if (r.HeartbeatIntervalMs > 0) HeartbeatIntervalMs = r.HeartbeatIntervalMs;
+            _ready?.TrySetResult(null);
+            return null;
+        }
+        RunStats.Count(_stats.FrameTypes, ServerFrameType.Name(type));
+        return null;
     }
 
-    private static string TypeName(ReadOnlySpan<byte> t) =>
-        t.SequenceEqual("delivery_receipt"u8) ? "delivery_receipt"
-        : t.SequenceEqual("read_receipt"u8) ? "read_receipt"
-        : t.SequenceEqual("presence_update"u8) ? "presence_update"
-        : t.SequenceEqual("group_update"u8) ? "group_update"
-        : t.SequenceEqual("typing_start"u8) ? "typing_start"
-        : t.SequenceEqual("typing_stop"u8) ? "typing_stop"
-        : t.SequenceEqual("sync_read"u8) ? "sync_read"
-        : t.Length == 0 ? "untyped" : Encoding.UTF8.GetString(t);
+    private static byte[] AckFor(string messageId) => Frames.Encode(new ClientFrame { Type = ClientFrameTypes.Ack, MessageId = messageId });
 
-    private static byte[] AckFrame(ReadOnlySpan<byte> messageId)
-    {
-        ReadOnlySpan<byte> head = "{\"type\":\"ack\",\"message_id\":\""u8;
-        ReadOnlySpan<byte> tail = "\"}"u8;
-        bool plain = true;
-        foreach (byte b in messageId) if (b < 0x20 || b == (byte)'"' || b == (byte)'\\' || b >= 0x80) { plain = false; break; }
-        if (!plain)
-        {
-            var enc = JsonEncodedText.Encode(Encoding.UTF8.GetString(messageId));
-            return Encoding.UTF8.GetBytes("{\"type\":\"ack\",\"message_id\":\"" + enc.ToString() + "\"}");
-        }
-        var a = new byte[head.Length + messageId.Length + tail.Length];
-        head.CopyTo(a);
-        messageId.CopyTo(a.AsSpan(head.Length));
-        tail.CopyTo(a.AsSpan(head.Length + messageId.Length));
-        return a;
-    }
-
-    /// <summary>{"type":"new_message","chat_id":…,"client_msg_id":tag,"content":tag + padding}</summary>
-    public static byte[] MessageFrame(string chatId, string tag, int contentBytes)
+    /// <summary>A new_message frame whose client_msg_id is the tag and whose content is the tag padded to <paramref name="contentBytes"/>.</summary>
+    public static byte[] NewMessage(string chatId, string tag, int contentBytes)
     {
         int pad = Math.Max(0, contentBytes - tag.Length - 1);
-        var sb = new StringBuilder(64 + chatId.Length + tag.Length * 2 + pad);
-        sb.Append("{\"type\":\"new_message\",\"chat_id\":\"").Append(chatId)
-          .Append("\",\"client_msg_id\":\"").Append(tag)
-          .Append("\",\"content\":\"").Append(tag);
-        if (pad > 0) sb.Append(' ').Append('x', pad);
-        sb.Append("\"}");
-        return Encoding.UTF8.GetBytes(sb.ToString());
+        string content = pad == 0 ? tag : string.Create(tag.Length + 1 + pad, tag, static (span, t) =>
+        {
+            t.CopyTo(span);
+            span[t.Length] = ' ';
+            span[(t.Length + 1)..].Fill('x');
+        });
+        return Frames.Encode(new ClientFrame { Type = ClientFrameTypes.NewMessage, ChatId = chatId, ClientMsgId = tag, Content = content });
+    }
+
+    public static byte[] PresenceSubscribe(List<string> userIds) =>
+        Frames.Encode(new ClientFrame { Type = ClientFrameTypes.PresenceSubscribe, UserIds = userIds });
+}
+
+/// <summary>
+/// Which server frame a received text is, without parsing it whole: every server frame carries its <c>type</c> as
+/// the first property (ServerFrames.cs), so one token tells the receive loop which Chat.Protocol record to read —
+/// and frames the tool only counts (receipts, presence) are never deserialized.
+/// </summary>
+public static class ServerFrameType
+{
+    // The names come from the records themselves, so a rename in Chat.Protocol follows here.
+    public static readonly byte[] NewMessage = Utf8(new MessageFrame("", "", 0, "", "", 0, "", null).Type);
+    public static readonly byte[] Ack = Utf8(new AckFrame("", "", "", 0, 0).Type);
+    public static readonly byte[] Error = Utf8(new ErrorFrame("", "").Type);
+    public static readonly byte[] Ready = Utf8(new ReadyFrame("", "", 0, 0).Type);
+    public static readonly byte[] HeartbeatAck = Utf8(new HeartbeatAckFrame(0).Type);
+    public static readonly string PresenceUpdate = new PresenceFrame("", "", 0).Type;
+
+    // counted by name in every run: interned so that counting allocates nothing
+    private static readonly string[] Counted =
+    [
+        new DeliveryReceiptFrame("", "", 0, "").Type, new ReadReceiptFrame("", "", "", 0, "", 0).Type,
+        new SyncReadFrame("", "", 0).Type, PresenceUpdate, new GroupUpdateFrame("", "", [], "").Type,
+        ClientFrameTypes.TypingStart, ClientFrameTypes.TypingStop, // typing events reuse the client's frame names
+    ];
+    private static readonly byte[][] CountedUtf8 = Counted.Select(Utf8).ToArray();
+
+    private static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s);
+
+    /// <summary>The first property's string value (the type), or empty when the frame does not start that way.</summary>
+    public static ReadOnlySpan<byte> Of(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return default;
+        if (!reader.Read() || reader.TokenType != JsonTokenType.PropertyName) return default;
+        if (!reader.Read() || reader.TokenType != JsonTokenType.String) return default;
+        if (reader.ValueIsEscaped) return Utf8(reader.GetString()!);
+        return json.Slice((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length);
+    }
+
+    public static string Name(ReadOnlySpan<byte> type)
+    {
+        for (int i = 0; i < CountedUtf8.Length; i++)
+            if (type.SequenceEqual(CountedUtf8[i])) return Counted[i];
+        return type.Length == 0 ? "untyped" : Encoding.UTF8.GetString(type);
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
-using System.Text;
+using System.Runtime.InteropServices;
+using Chat.Protocol;
 
 namespace Chat.LoadTest;
 
@@ -9,12 +10,12 @@ public sealed record Sender(Conn Conn, string ChatId, int Recipients);
 /// <summary>Counts acks/deliveries for direct and group runs, attributing each message to the step it was sent in.</summary>
 public sealed class MessagingSink(RunStats stats) : IFrameSink
 {
-    private readonly byte[] _run = Encoding.ASCII.GetBytes(stats.RunId);
+    private readonly string _run = stats.RunId;
 
     /// <summary>Group mode: per message number, members still to receive it (0 = everyone has it).</summary>
     public int[]? Remaining { get; set; }
 
-    public void OnNewMessage(Conn c, in Incoming f)
+    public void OnNewMessage(Conn c, MessageFrame f)
     {
         var tag = Tag.Parse(f.Content, _run);
         if (!tag.Ours) tag = Tag.Parse(f.ClientMsgId, _run);
@@ -24,7 +25,7 @@ public sealed class MessagingSink(RunStats stats) : IFrameSink
             return;
         }
         long now = Stopwatch.GetTimestamp();
-        if (f.From.SequenceEqual(c.UserIdUtf8)) Interlocked.Increment(ref stats.EchoToSender);
+        if (string.Equals(f.From, c.User.UserId, StringComparison.Ordinal)) Interlocked.Increment(ref stats.EchoToSender);
         var step = stats.Step(tag.Step);
         if (step is null) return;
         if (!Track(c, f.ChatId).Mark(f.Seq))
@@ -42,7 +43,7 @@ public sealed class MessagingSink(RunStats stats) : IFrameSink
             Hist.Record(step.AllMembers, us);
     }
 
-    public void OnAck(Conn c, in Incoming f)
+    public void OnAck(Conn c, AckFrame f)
     {
         var tag = Tag.Parse(f.ClientMsgId, _run);
         if (!tag.Ours) return;
@@ -54,22 +55,16 @@ public sealed class MessagingSink(RunStats stats) : IFrameSink
         Track(c, f.ChatId).Acked(f.Seq);
     }
 
-    public void OnError(Conn c, in Incoming f)
+    public void OnError(Conn c, ErrorFrame f)
     {
         var tag = Tag.Parse(f.ClientMsgId, _run);
         if (tag.Ours && stats.Step(tag.Step) is { } step) Interlocked.Increment(ref step.Errors);
     }
 
-    public static SeqBits Track(Conn c, ReadOnlySpan<byte> chatIdUtf8)
+    public static SeqBits Track(Conn c, string chatId)
     {
-        if (chatIdUtf8.Length > 256) chatIdUtf8 = chatIdUtf8[..256];
-        Span<char> chars = stackalloc char[chatIdUtf8.Length];
-        int n = Encoding.UTF8.GetChars(chatIdUtf8, chars);
-        var lookup = c.Chats.GetAlternateLookup<ReadOnlySpan<char>>();
-        if (lookup.TryGetValue(chars[..n], out var bits)) return bits;
-        bits = new SeqBits();
-        c.Chats[new string(chars[..n])] = bits;
-        return bits;
+        ref var bits = ref CollectionsMarshal.GetValueRefOrAddDefault(c.Chats, chatId, out _);
+        return bits ??= new SeqBits();
     }
 
     /// <summary>After the drain: how many (device, seq) pairs a member never received, over the seq ranges acked in this run.</summary>
@@ -147,7 +142,7 @@ public sealed class OpenLoop(Harness h, IReadOnlyList<Sender> senders, Messaging
                     long n = Interlocked.Increment(ref _n) - 1;
                     var rem = sink.Remaining;
                     if (rem is not null && n < rem.Length) rem[n] = s.Recipients;
-                    byte[] frame = Conn.MessageFrame(s.ChatId, Tag.Make(stats.RunId, step.Index, n, scheduled), h.ContentBytes);
+                    byte[] frame = Conn.NewMessage(s.ChatId, Tag.Make(stats.RunId, step.Index, n, scheduled), h.ContentBytes);
                     Interlocked.Increment(ref step.Sent);
                     Interlocked.Increment(ref stats.TotalSent);
                     var vt = s.Conn.SendAsync(frame);

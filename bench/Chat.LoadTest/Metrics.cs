@@ -191,19 +191,20 @@ public readonly record struct Tag(bool Ours, int Step, long N, long Ticks)
 {
     public static string Make(string run, int step, long n, long ticks) => $"{run}.{step}.{n}.{ticks}";
 
-    public static Tag Parse(ReadOnlySpan<byte> s, ReadOnlySpan<byte> run)
+    public static Tag Parse(string? text, string run)
     {
-        if (s.Length < run.Length + 6 || !s.StartsWith(run) || s[run.Length] != (byte)'.') return default;
+        ReadOnlySpan<char> s = text;
+        if (s.Length < run.Length + 6 || !s.StartsWith(run, StringComparison.Ordinal) || s[run.Length] != '.') return default;
         s = s[(run.Length + 1)..];
         if (!Next(ref s, out long step) || !Next(ref s, out long n) || !Next(ref s, out long ticks)) return default;
         return new Tag(true, (int)step, n, ticks);
     }
 
-    private static bool Next(ref ReadOnlySpan<byte> s, out long v)
+    private static bool Next(ref ReadOnlySpan<char> s, out long v)
     {
         v = 0;
         int i = 0;
-        while (i < s.Length && s[i] >= (byte)'0' && s[i] <= (byte)'9' && i < 19) { v = v * 10 + (s[i] - '0'); i++; }
+        while (i < s.Length && char.IsAsciiDigit(s[i]) && i < 19) { v = v * 10 + (s[i] - '0'); i++; }
         if (i == 0) return false;
         s = i < s.Length ? s[(i + 1)..] : [];
         return true;

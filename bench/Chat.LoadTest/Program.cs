@@ -79,7 +79,7 @@ catch (OperationCanceledException) when (cts.IsCancellationRequested)
     Console.Error.WriteLine("cancelled");
     return 130;
 }
-catch (Exception e) when (e is InvalidOperationException or HttpRequestException or IOException)
+catch (Exception e) when (e is InvalidOperationException or HttpRequestException or Chat.Client.ChatApiException or IOException)
 {
     Console.Error.WriteLine("failed: " + e.Message);
     return 1;

@@ -1,9 +1,8 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
+using Chat.Protocol;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -13,7 +12,7 @@ namespace Chat.LoadTest;
 
 /// <summary>
 /// A bare WebSocket relay speaking the same wire protocol subset the bench uses (register/login, groups,
-/// ready/new_message/ack/heartbeat) with NO persistence, NO password hashing and no receipts: the
+/// ready/new_message/ack/heartbeat), through the same Chat.Protocol records and ChatJson as the server, with NO persistence, NO password hashing and no receipts: the
 /// "bare Kestrel relay" baseline of issue 7, and a way to test the tool itself without the real server.
 /// </summary>
 public static class Relay
@@ -25,9 +24,6 @@ public static class Relay
         public WebSocket Ws { get; } = ws;
         public Channel<byte[]> Out { get; } = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(4096) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
     }
-
-    private sealed record Reg(string? Username, string? Password);
-    private sealed record GroupReq(string? Name, List<string>? Members);
 
     public static async Task RunAsync(Options o)
     {
@@ -46,27 +42,25 @@ public static class Relay
         var seqs = new ConcurrentDictionary<string, long[]>(StringComparer.Ordinal);
 
         static string NewId() => Guid.NewGuid().ToString("N")[..16];
-        byte[] AuthJson(RUser u) => JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string>
-        { ["user_id"] = u.UserId, ["username"] = u.Username, ["display_name"] = u.Username, ["device_id"] = u.UserId, ["token"] = u.Token });
+        static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var json = ChatJson.Default;
+        IResult AuthReply(RUser u, int status) =>
+            Results.Json(new AuthResponse(u.UserId, u.Username, u.Username, u.UserId, u.Token), json.AuthResponse, statusCode: status);
 
         app.MapGet("/healthz", () => "Healthy");
         app.MapPost("/api/auth/register", async (HttpContext ctx) =>
         {
-            var r = await JsonSerializer.DeserializeAsync<JsonElement>(ctx.Request.Body);
-            string name = r.GetProperty("username").GetString()!;
+            var r = await JsonSerializer.DeserializeAsync(ctx.Request.Body, json.RegisterRequest);
+            string name = r?.Username ?? "";
             var u = new RUser(NewId(), name, NewId() + NewId());
-            if (!byName.TryAdd(name, u)) { ctx.Response.StatusCode = 409; return; }
+            if (!byName.TryAdd(name, u)) return Results.StatusCode(409);
             byToken[u.Token] = u;
-            ctx.Response.StatusCode = 201;
-            ctx.Response.ContentType = "application/json";
-            await ctx.Response.Body.WriteAsync(AuthJson(u));
+            return AuthReply(u, 201);
         });
         app.MapPost("/api/auth/login", async (HttpContext ctx) =>
         {
-            var r = await JsonSerializer.DeserializeAsync<JsonElement>(ctx.Request.Body);
-            if (!byName.TryGetValue(r.GetProperty("username").GetString()!, out var u)) { ctx.Response.StatusCode = 401; return; }
-            ctx.Response.ContentType = "application/json";
-            await ctx.Response.Body.WriteAsync(AuthJson(u));
+            var r = await JsonSerializer.DeserializeAsync(ctx.Request.Body, json.LoginRequest);
+            return byName.TryGetValue(r?.Username ?? "", out var u) ? AuthReply(u, 200) : Results.StatusCode(401);
         });
         RUser? Auth(HttpContext ctx)
         {
@@ -74,18 +68,16 @@ public static class Relay
             string? t = h is not null && h.StartsWith("Bearer ", StringComparison.Ordinal) ? h[7..] : ctx.Request.Query["token"];
             return t is not null && byToken.TryGetValue(t, out var u) ? u : null;
         }
-        app.MapGet("/api/users/me", (HttpContext ctx) => Auth(ctx) is { } u ? Results.Json(new Dictionary<string, string> { ["user_id"] = u.UserId, ["username"] = u.Username }) : Results.StatusCode(401));
+        app.MapGet("/api/users/me", (HttpContext ctx) =>
+            Auth(ctx) is { } u ? Results.Json(new MeDto(u.UserId, u.Username, u.Username, 0), json.MeDto) : Results.StatusCode(401));
         app.MapPost("/api/groups", async (HttpContext ctx) =>
         {
-            if (Auth(ctx) is not { } u) { ctx.Response.StatusCode = 401; return; }
-            var r = await JsonSerializer.DeserializeAsync<JsonElement>(ctx.Request.Body);
-            var members = r.GetProperty("members").EnumerateArray().Select(e => e.GetString()!).Prepend(u.UserId).Distinct().ToArray();
+            if (Auth(ctx) is not { } u) return Results.StatusCode(401);
+            var r = await JsonSerializer.DeserializeAsync(ctx.Request.Body, json.CreateGroupRequest);
+            var members = (r?.Members ?? []).Prepend(u.UserId).Distinct(StringComparer.Ordinal).ToArray();
             string gid = NewId();
             groups[gid] = members;
-            ctx.Response.StatusCode = 201;
-            ctx.Response.ContentType = "application/json";
-            await JsonSerializer.SerializeAsync(ctx.Response.Body, new Dictionary<string, object>
-            { ["group_id"] = gid, ["name"] = r.GetProperty("name").GetString() ?? "", ["members"] = members, ["admins"] = new[] { u.UserId } });
+            return Results.Json(new GroupDto(gid, r?.Name ?? "", r?.Description ?? "", u.UserId, Now(), members, [u.UserId]), json.GroupDto, statusCode: 201);
         });
         app.Map("/ws", async (HttpContext ctx) =>
         {
@@ -105,7 +97,7 @@ public static class Relay
                 }
                 catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException) { }
             });
-            conn.Out.Writer.TryWrite(Encoding.UTF8.GetBytes($"{{\"type\":\"ready\",\"user_id\":\"{user.UserId}\",\"device_id\":\"{user.UserId}\",\"server_time\":{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()},\"heartbeat_interval_ms\":30000}}"));
+            conn.Out.Writer.TryWrite(Frames.Encode(new ReadyFrame(user.UserId, user.UserId, Now(), 30_000)));
             byte[] buf = new byte[8192];
             int len = 0;
             try
@@ -132,49 +124,20 @@ public static class Relay
             }
         });
 
-        void HandleFrame(RUser user, RConn conn, ReadOnlySpan<byte> json)
+        void HandleFrame(RUser user, RConn conn, ReadOnlySpan<byte> text)
         {
-            var reader = new Utf8JsonReader(json);
-            string? type = null, chat = null, cmid = null, content = null;
-            if (!reader.Read()) return;
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                string name = reader.GetString()!;
-                reader.Read();
-                if (reader.TokenType != JsonTokenType.String) { reader.Skip(); continue; }
-                switch (name)
-                {
-                    case "type": type = reader.GetString(); break;
-                    case "chat_id": chat = reader.GetString(); break;
-                    case "client_msg_id": cmid = reader.GetString(); break;
-                    case "content": content = reader.GetString(); break;
-                }
-            }
-            long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            if (type == "heartbeat") { conn.Out.Writer.TryWrite(Encoding.UTF8.GetBytes($"{{\"type\":\"heartbeat_ack\",\"server_time\":{now}}}")); return; }
-            if (type != "new_message" || chat is null || cmid is null) return;
+            ClientFrame? f;
+            try { f = JsonSerializer.Deserialize(text, json.ClientFrame); }
+            catch (JsonException) { return; }
+            if (f is null) return;
+            long now = Now();
+            if (f.Type == ClientFrameTypes.Heartbeat) { conn.Out.Writer.TryWrite(Frames.Encode(new HeartbeatAckFrame(now))); return; }
+            if (f.Type != ClientFrameTypes.NewMessage || f.ChatId is not { } chat || f.ClientMsgId is not { } cmid) return;
             string[] members = chat.Contains('_', StringComparison.Ordinal) ? chat.Split('_') : groups.TryGetValue(chat, out var g) ? g : [];
             long seq = Interlocked.Increment(ref seqs.GetOrAdd(chat, _ => new long[1])[0]);
             string mid = Guid.CreateVersion7().ToString();
-            var w = new ArrayBufferWriter<byte>(256);
-            using (var jw = new Utf8JsonWriter(w))
-            {
-                jw.WriteStartObject();
-                jw.WriteString("type", "ack"); jw.WriteString("client_msg_id", cmid); jw.WriteString("message_id", mid);
-                jw.WriteString("chat_id", chat); jw.WriteNumber("seq", seq); jw.WriteNumber("timestamp", now);
-                jw.WriteEndObject();
-            }
-            conn.Out.Writer.TryWrite(w.WrittenSpan.ToArray());
-            var w2 = new ArrayBufferWriter<byte>(256 + (content?.Length ?? 0));
-            using (var jw = new Utf8JsonWriter(w2))
-            {
-                jw.WriteStartObject();
-                jw.WriteString("type", "new_message"); jw.WriteString("message_id", mid); jw.WriteString("chat_id", chat);
-                jw.WriteNumber("seq", seq); jw.WriteString("from", user.UserId); jw.WriteString("content", content);
-                jw.WriteNumber("timestamp", now); jw.WriteString("client_msg_id", cmid);
-                jw.WriteEndObject();
-            }
-            byte[] ev = w2.WrittenSpan.ToArray();
+            conn.Out.Writer.TryWrite(Frames.Encode(new AckFrame(cmid, mid, chat, seq, now)));
+            byte[] ev = Frames.Encode(new MessageFrame(mid, chat, seq, user.UserId, f.Content ?? "", now, cmid, null));
             foreach (var m in members)
             {
                 if (!online.TryGetValue(m, out var devs)) continue;

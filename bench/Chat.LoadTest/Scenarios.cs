@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Chat.Protocol;
 
 namespace Chat.LoadTest;
 
@@ -62,7 +63,7 @@ public static class Scenarios
         {
             var owner = list[g * members];
             var others = list.Skip(g * members + 1).Take(members - 1).Select(u => u.UserId).ToList();
-            var reply = await h.Api.CreateGroupAsync(owner.Token, $"bench {h.Stats.RunId} {g}", others, ct);
+            var reply = await h.Api.As(owner.Token).CreateGroupAsync($"bench {h.Stats.RunId} {g}", others, "load test", ct);
             if (reply.Members.Count != members) throw new InvalidOperationException($"group {reply.GroupId} has {reply.Members.Count} members, expected {members}");
             groupIds[g] = reply.GroupId;
         });
@@ -399,17 +400,9 @@ public static class Scenarios
                 int j = rng.Next(users);
                 if (j != i) pick.Add(j);
             }
-            var sb = new StringBuilder(40 + subs * 40).Append("{\"type\":\"presence_subscribe\",\"user_ids\":[");
-            bool first = true;
-            foreach (int j in pick)
-            {
-                if (!first) sb.Append(',');
-                sb.Append('"').Append(System.Text.Json.JsonEncodedText.Encode(list[j].UserId).ToString()).Append('"');
-                first = false;
-            }
-            subFrames[i] = Encoding.UTF8.GetBytes(sb.Append("]}").ToString());
+            subFrames[i] = Conn.PresenceSubscribe(pick.Select(j => list[j].UserId).ToList());
         }
-        long Updates() => h.Stats.FrameTypes.GetValueOrDefault("presence_update");
+        long Updates() => h.Stats.FrameTypes.GetValueOrDefault(ServerFrameType.PresenceUpdate);
 
         int perMin = (int)Math.Round(users * pct / 100);
         int planned = (int)Math.Floor(duration * perMin / 60.0);
@@ -578,14 +571,14 @@ public static class Scenarios
 
     private sealed class CatchupSink(RunStats stats, int expected) : IFrameSink
     {
-        private readonly byte[] _run = Encoding.ASCII.GetBytes(stats.RunId);
+        private readonly string _run = stats.RunId;
         public SemaphoreSlim? Window;
         public long T0;
         public int DevicesLeft;
         public long Duplicates;
         public readonly HdrHistogram.LongConcurrentHistogram DoneAt = Hist.New();
 
-        public void OnNewMessage(Conn c, in Incoming f)
+        public void OnNewMessage(Conn c, MessageFrame f)
         {
             var tag = Tag.Parse(f.Content, _run);
             if (!tag.Ours) tag = Tag.Parse(f.ClientMsgId, _run);
@@ -601,7 +594,7 @@ public static class Scenarios
             }
         }
 
-        public void OnAck(Conn c, in Incoming f)
+        public void OnAck(Conn c, AckFrame f)
         {
             var tag = Tag.Parse(f.ClientMsgId, _run);
             if (!tag.Ours || stats.Step(tag.Step) is not { } step) return;
@@ -611,7 +604,7 @@ public static class Scenarios
             Window?.Release();
         }
 
-        public void OnError(Conn c, in Incoming f)
+        public void OnError(Conn c, ErrorFrame f)
         {
             var tag = Tag.Parse(f.ClientMsgId, _run);
             if (!tag.Ours || stats.Step(tag.Step) is not { } step) return;
@@ -673,7 +666,7 @@ public static class Scenarios
                     {
                         await win.WaitAsync(fillCts.Token);
                         var s = senders[i % k];
-                        byte[] frame = Conn.MessageFrame(chats[i], Tag.Make(h.Stats.RunId, 0, seqNo++, Stopwatch.GetTimestamp()), h.ContentBytes);
+                        byte[] frame = Conn.NewMessage(chats[i], Tag.Make(h.Stats.RunId, 0, seqNo++, Stopwatch.GetTimestamp()), h.ContentBytes);
                         Interlocked.Increment(ref fill.Sent);
                         if (!await s.SendAsync(frame)) { Interlocked.Increment(ref fill.SendFailed); win.Release(); }
                         if (fillSw.ElapsedMilliseconds - lastPrint >= 2000)

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
+using Chat.Protocol;
 
 namespace Chat.Client;
 
@@ -66,12 +67,18 @@ public sealed class ChatSocket : IAsyncDisposable
     /// <summary>Sends a frame given as an anonymous object or JsonObject (snake_case names as written).</summary>
     public Task SendAsync(JsonObject frame, CancellationToken ct = default) => SendRawAsync(frame.ToJsonString(), ct);
 
-    public Task SendMessageFrameAsync(string chatId, string content, string clientMsgId, string? fileId = null, CancellationToken ct = default)
-    {
-        var frame = new JsonObject { ["type"] = "new_message", ["chat_id"] = chatId, ["content"] = content, ["client_msg_id"] = clientMsgId };
-        if (fileId is not null) frame["attachment"] = new JsonObject { ["file_id"] = fileId };
-        return SendAsync(frame, ct);
-    }
+    /// <summary>Sends a typed client frame, serialized by Chat.Protocol's <see cref="ChatJson"/> (nulls omitted).</summary>
+    public Task SendFrameAsync(ClientFrame frame, CancellationToken ct = default) => SendBytesAsync(Frames.Encode(frame), WebSocketMessageType.Text, ct);
+
+    public Task SendMessageFrameAsync(string chatId, string content, string clientMsgId, string? fileId = null, CancellationToken ct = default) =>
+        SendFrameAsync(new ClientFrame
+        {
+            Type = ClientFrameTypes.NewMessage,
+            ChatId = chatId,
+            Content = content,
+            ClientMsgId = clientMsgId,
+            Attachment = fileId is null ? null : new AttachmentRef { FileId = fileId },
+        }, ct);
 
     /// <summary>Sends a message and waits for its ack (or throws with the error frame).</summary>
     public async Task<JsonElement> SendMessageAsync(string chatId, string content, string? clientMsgId = null, string? fileId = null, TimeSpan? timeout = null)
@@ -83,7 +90,7 @@ public sealed class ChatSocket : IAsyncDisposable
         return reply;
     }
 
-    public Task AckAsync(string messageId) => SendAsync(new JsonObject { ["type"] = "ack", ["message_id"] = messageId });
+    public Task AckAsync(string messageId) => SendFrameAsync(new ClientFrame { Type = ClientFrameTypes.Ack, MessageId = messageId });
 
     public Task<JsonElement> NextAsync(string type, TimeSpan? timeout = null) => NextAsync(f => f.Type() == type, timeout);
 
