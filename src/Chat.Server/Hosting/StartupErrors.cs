@@ -12,7 +12,15 @@ internal static class StartupErrors
     /// </summary>
     public static WebApplication ValidateOptions(this WebApplication app)
     {
-        app.Services.GetService<IStartupValidator>()?.Validate();
+        try
+        {
+            app.Services.GetService<IStartupValidator>()?.Validate();
+        }
+        catch (InvalidOperationException ex) when (ex.Source == "Microsoft.Extensions.Configuration.Binder")
+        {
+            // A value the binder cannot convert ("abc" for a number); its message names the value and the key.
+            throw new OptionsValidationException(Chat.Core.ChatOptions.Section, typeof(Chat.Core.ChatOptions), [ex.Message]);
+        }
         return app;
     }
 

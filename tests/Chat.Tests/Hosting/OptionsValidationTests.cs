@@ -58,6 +58,7 @@ public sealed class OptionsValidationTests
     [Theory]
     [InlineData("Invalid configuration: The field Chat:Commit:MaxBatch must be between 1 and 100000.", "Chat:Commit:MaxBatch=0")]
     [InlineData("Invalid configuration: Chat:Storage must be 'sqlite' or 'postgres' (got 'mysql').", "Chat:Storage=mysql")]
+    [InlineData("Invalid configuration: Failed to convert configuration value 'abc' at 'Chat:Commit:MaxBatch' to type 'System.Int32'.", "Chat:Commit:MaxBatch=abc")]
     public async Task The_server_process_prints_one_line_and_exits_with_1(string expected, params string[] settings)
     {
         string dataDir = NewDataDir();
