@@ -1,23 +1,47 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Chat.Core;
 
-/// <summary>The "Chat" configuration section (docs/configuration.md lists every key and default).</summary>
-public sealed class ChatOptions
+/// <summary>Where the stores live (<c>Chat:Storage</c>).</summary>
+public enum StorageProvider
+{
+    Sqlite,
+    Postgres,
+}
+
+/// <summary>How nodes reach each other's devices, share presence and the rate limit (<c>Chat:Backplane</c>).</summary>
+public enum BackplaneProvider
+{
+    Local,
+    Redis,
+}
+
+/// <summary>Where file bytes live (<c>Chat:Blobs</c>).</summary>
+public enum BlobProvider
+{
+    Local,
+    S3,
+}
+
+/// <summary>
+/// The "Chat" configuration section (docs/configuration.md lists every key and default). Checked at start-up by
+/// <see cref="ChatOptionsValidator"/>: the attributes here and in every sub-section, then <see cref="Validate"/>.
+/// The provider enums bind case-insensitively ("sqlite", "Postgres"); adapter settings (Chat:S3, Chat:Redis) belong
+/// to their adapters and are bound by their registration methods.
+/// </summary>
+public sealed class ChatOptions : IValidatableObject
 {
     public const string Section = "Chat";
 
     [Required(AllowEmptyStrings = false)]
     public string DataDir { get; set; } = "data";
 
-    [RegularExpression("^(sqlite|postgres)$", ErrorMessage = "Chat:Storage must be 'sqlite' or 'postgres'.")]
-    public string Storage { get; set; } = "sqlite";
+    public StorageProvider Storage { get; set; } = StorageProvider.Sqlite;
 
-    [RegularExpression("^(local|redis)$", ErrorMessage = "Chat:Backplane must be 'local' or 'redis'.")]
-    public string Backplane { get; set; } = "local";
+    public BackplaneProvider Backplane { get; set; } = BackplaneProvider.Local;
 
-    [RegularExpression("^(local|s3)$", ErrorMessage = "Chat:Blobs must be 'local' or 's3'.")]
-    public string Blobs { get; set; } = "local";
+    public BlobProvider Blobs { get; set; } = BlobProvider.Local;
 
     /// <summary>Set when several nodes use <c>Blobs=local</c> on a folder they all mount (NFS and the like).</summary>
     public bool BlobsShared { get; set; }
@@ -28,22 +52,39 @@ public sealed class ChatOptions
     /// <summary>HMAC key for signed file URLs; generated into the data folder when empty (must be shared by all nodes).</summary>
     public string SigningKey { get; set; } = "";
 
-    public S3Options S3 { get; set; } = new();
+    // [ValidateObjectMembers]: the generated validator descends into the sub-section (ValidateDataAnnotations did not).
+    [ValidateObjectMembers]
     public RateLimitOptions RateLimit { get; set; } = new();
+
+    [ValidateObjectMembers]
     public PresenceOptions Presence { get; set; } = new();
+
+    [ValidateObjectMembers]
     public LimitOptions Limits { get; set; } = new();
+
+    [ValidateObjectMembers]
     public GatewayOptions Gateway { get; set; } = new();
+
+    [ValidateObjectMembers]
     public CommitOptions Commit { get; set; } = new();
+
+    /// <summary>Cross-field checks the attributes cannot express, with messages that say what to change.</summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (PublicUrl.Length > 0 && !Uri.TryCreate(PublicUrl, UriKind.Absolute, out _))
+            yield return new ValidationResult("Chat:PublicUrl must be an absolute URL such as https://chat.example.com.");
+        if (Backplane == BackplaneProvider.Redis && Blobs == BlobProvider.Local && !BlobsShared)
+            yield return new ValidationResult("A cluster (Chat:Backplane=redis) with Chat:Blobs=local needs a folder all nodes share: set Chat:BlobsShared=true if Chat:DataDir is shared, or use Chat:Blobs=s3.");
+    }
 }
 
-public sealed class S3Options
-{
-    public string ServiceUrl { get; set; } = "";
-    public string Bucket { get; set; } = "";
-    public string AccessKey { get; set; } = "";
-    public string SecretKey { get; set; } = "";
-    public string Region { get; set; } = "us-east-1";
-}
+/// <summary>
+/// The start-up check of <see cref="ChatOptions"/>, generated from its attributes (sub-sections included) and its
+/// <see cref="ChatOptions.Validate"/>. Registered through <see cref="ValidatedOptions.AddValidatedOptions"/>, which
+/// reports failures by configuration key.
+/// </summary>
+[OptionsValidator]
+public sealed partial class ChatOptionsValidator : IValidateOptions<ChatOptions>;
 
 public sealed class RateLimitOptions
 {

@@ -12,7 +12,7 @@ namespace Chat.Storage.Postgres;
 /// primary key, pointers only rise (GREATEST). Multi-row work is sent as arrays (unnest) so a batch of 1,000
 /// messages costs a handful of round trips.
 /// </summary>
-public sealed partial class PostgresChatStore : IUserStore, IGroupStore, IMessageStore, IPointerStore, IFileStore, IStoreHealth, IAsyncDisposable
+public sealed partial class PostgresChatStore : IChatStore, IAsyncDisposable
 {
     private readonly NpgsqlDataSource _db;
     private readonly bool _ownsDataSource;

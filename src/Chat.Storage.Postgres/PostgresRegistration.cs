@@ -19,13 +19,7 @@ public static class PostgresRegistration
         _ = new NpgsqlConnectionStringBuilder(connectionString);
         // No logger factory for the driver: it logs every command at Information. Its failures reach us as exceptions.
         services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
-        services.AddSingleton(sp => new PostgresChatStore(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ILogger<PostgresChatStore>>()));
-        services.AddSingleton<IUserStore>(sp => sp.GetRequiredService<PostgresChatStore>());
-        services.AddSingleton<IGroupStore>(sp => sp.GetRequiredService<PostgresChatStore>());
-        services.AddSingleton<IMessageStore>(sp => sp.GetRequiredService<PostgresChatStore>());
-        services.AddSingleton<IPointerStore>(sp => sp.GetRequiredService<PostgresChatStore>());
-        services.AddSingleton<IFileStore>(sp => sp.GetRequiredService<PostgresChatStore>());
-        services.AddSingleton<IStoreHealth>(sp => sp.GetRequiredService<PostgresChatStore>());
+        services.AddChatStore(sp => new PostgresChatStore(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ILogger<PostgresChatStore>>()));
         // Hosted services start in registration order, and storage is registered before the services that use it.
         services.AddHostedService<PostgresStartup>();
         return services;

@@ -7,7 +7,7 @@ namespace Chat.Storage.Sqlite;
 /// The embedded default store. One write connection (WAL, synchronous=FULL) used only by its own thread — SQLite has
 /// one writer anyway — and pooled read connections that run beside it.
 /// </summary>
-public sealed partial class SqliteChatStore : IUserStore, IGroupStore, IMessageStore, IPointerStore, IFileStore, IStoreHealth, IDisposable
+public sealed partial class SqliteChatStore : IChatStore, IDisposable
 {
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;

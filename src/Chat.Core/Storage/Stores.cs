@@ -3,6 +3,12 @@ namespace Chat.Core.Storage;
 // The store seam. One adapter (SQLite, PostgreSQL) implements all of these; every adapter runs the
 // same contract tests (tests/Chat.Tests/Storage/StoreContract.cs).
 
+/// <summary>
+/// Every store seam in one: what a storage adapter implements and the contract kit checks. Services depend on the
+/// single seams they use; <see cref="StoreRegistration.AddChatStore"/> puts one instance behind all of them.
+/// </summary>
+public interface IChatStore : IUserStore, IGroupStore, IMessageStore, IPointerStore, IFileStore, IStoreHealth;
+
 public interface IUserStore
 {
     /// <summary>False when the username (case-insensitive) is taken.</summary>

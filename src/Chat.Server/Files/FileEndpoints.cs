@@ -1,4 +1,3 @@
-using Chat.Blobs.S3;
 using Chat.Core;
 using Chat.Core.Auth;
 using Chat.Core.Files;
@@ -14,32 +13,24 @@ namespace Chat.Server.Files;
 
 /// <summary>
 /// The file service over HTTP (PROTOCOL.md "Files", docs/files.md): upload links, signed uploads, downloads with
-/// Range, thumbnails. Composition: <see cref="AddChatFiles"/> picks the blob store from Chat:Blobs.
+/// Range, thumbnails. Composition: <see cref="AddChatFiles"/> (the blob store behind it is chosen in Hosting/).
 /// </summary>
 internal static partial class FileEndpoints
 {
-    public static IServiceCollection AddChatFiles(this IServiceCollection services, ChatOptions chat)
+    public static IServiceCollection AddChatFiles(this IServiceCollection services)
     {
-        services.AddOptions<FileServiceOptions>().BindConfiguration(FileServiceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddValidatedOptions<FileServiceOptions, FileServiceOptionsValidator>(FileServiceOptions.Section);
         services.AddSingleton(sp =>
         {
+            var chat = sp.GetRequiredService<IOptions<ChatOptions>>().Value;
             byte[] key = UrlSigner.LoadKey(chat.SigningKey, chat.DataDir, out bool generated);
             var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(FileEndpoints).FullName!);
-            if (chat.SigningKey.Length == 0 && chat.Backplane != "local" && !chat.BlobsShared)
+            if (chat.SigningKey.Length == 0 && chat.Backplane != BackplaneProvider.Local && !chat.BlobsShared)
                 LogPerNodeKey(log, Path.Combine(chat.DataDir, "signing.key"));
             else if (generated)
                 LogKeyGenerated(log, Path.Combine(chat.DataDir, "signing.key"));
             return new UrlSigner(key);
         });
-        switch (chat.Blobs)
-        {
-            case "s3":
-                services.AddS3BlobStore(chat.S3, Path.Combine(chat.DataDir, "s3-spool"));
-                break;
-            default:
-                services.AddSingleton<IBlobStore>(_ => new LocalBlobStore(Path.Combine(chat.DataDir, "files")));
-                break;
-        }
         services.AddSingleton<IThumbnailer, SkiaThumbnailer>();
         services.AddSingleton<FileService>();
         services.AddSingleton<IAttachments>(sp => sp.GetRequiredService<FileService>());

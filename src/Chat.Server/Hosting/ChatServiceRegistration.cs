@@ -1,4 +1,5 @@
 using Chat.Backplane.Redis;
+using Chat.Blobs.S3;
 using Chat.Core;
 using Chat.Core.Auth;
 using Chat.Core.Chats;
@@ -14,19 +15,22 @@ using Chat.Server.Connections;
 using Chat.Server.Files;
 using Chat.Storage.Postgres;
 using Chat.Storage.Sqlite;
-using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 
 namespace Chat.Server.Hosting;
 
-/// <summary>Composition of the node: options, stores, backplane, services, gateway. One method per seam.</summary>
+/// <summary>
+/// Composition of the node: options, stores, backplane, blobs, services, gateway. Each seam is registered by one
+/// <c>Add…</c> method of the project that implements it (Chat.Storage.Sqlite, Chat.Storage.Postgres,
+/// Chat.Backplane.Redis, Chat.Blobs.S3, Core's <see cref="LocalSeams"/>); this class only chooses among them by
+/// <see cref="SeamChoice"/> (Chat:Storage, Chat:Backplane, Chat:Blobs).
+/// </summary>
 internal static class ChatServiceRegistration
 {
     public static WebApplicationBuilder AddChat(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<ChatOptions>().BindConfiguration(ChatOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<IValidateOptions<ChatOptions>, ChatOptionsValidator>();
+        services.AddValidatedOptions<ChatOptions, ChatOptionsValidator>(ChatOptions.Section);
         services.AddSingleton(TimeProvider.System);
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.ConfigureHttpJsonOptions(o =>
@@ -37,58 +41,62 @@ internal static class ChatServiceRegistration
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, Chat.Protocol.ChatJson.Default);
         });
 
-        var chat = builder.Configuration.GetSection(ChatOptions.Section).Get<ChatOptions>() ?? new ChatOptions();
-        services.AddChatStorage(chat, builder.Configuration);
-        services.AddChatBackplane(chat, builder.Configuration);
+        var choice = SeamChoice.Read(builder.Configuration);
+        services.AddChatStorage(choice, builder.Configuration);
+        services.AddChatBackplane(choice, builder.Configuration);
+        services.AddChatBlobs(choice);
         services.AddChatServices();
-        services.AddChatFiles(chat);
+        services.AddChatFiles();
         services.AddChatGateway();
         services.AddChatTelemetry();
         return builder;
     }
 
-    private static void AddChatStorage(this IServiceCollection services, ChatOptions chat, IConfiguration config)
+    private static void AddChatStorage(this IServiceCollection services, SeamChoice choice, IConfiguration config)
     {
-        switch (chat.Storage)
+        switch (choice.Storage)
         {
-            case "sqlite":
-                services.AddSqliteChatStore(Path.Combine(chat.DataDir, "chat.db"));
+            case StorageProvider.Sqlite:
+                services.AddSqliteChatStore(Path.Combine(choice.DataDir, "chat.db"));
                 break;
-            case "postgres":
-                string? pg = config.GetConnectionString("Postgres");
-                if (string.IsNullOrWhiteSpace(pg))
-                    throw new OptionsValidationException(ChatOptions.Section, typeof(ChatOptions),
-                        ["Chat:Storage=postgres needs ConnectionStrings:Postgres (e.g. Host=db;Username=chat;Password=...;Database=chat)."]);
-                services.AddPostgresChatStore(pg);
+            case StorageProvider.Postgres:
+                services.AddPostgresChatStore(SeamChoice.RequireConnectionString(config, "Postgres",
+                    "Chat:Storage=postgres needs ConnectionStrings:Postgres (e.g. Host=db;Username=chat;Password=...;Database=chat)."));
                 break;
-            default:
-                throw new OptionsValidationException(ChatOptions.Section, typeof(ChatOptions),
-                    [$"Chat:Storage '{chat.Storage}' is not available in this build."]);
         }
     }
 
-    private static void AddChatBackplane(this IServiceCollection services, ChatOptions chat, IConfiguration config)
+    private static void AddChatBackplane(this IServiceCollection services, SeamChoice choice, IConfiguration config)
     {
         services.AddSingleton<ConnectionHub>();
         services.AddSingleton<ILocalDelivery>(sp => sp.GetRequiredService<ConnectionHub>());
-        switch (chat.Backplane)
+        switch (choice.Backplane)
         {
-            case "local":
-                services.AddSingleton<IBackplane, LocalBackplane>();
-                services.AddSingleton<IPresenceStore, LocalPresenceStore>();
-                services.AddSingleton<IRateLimiter, LocalRateLimiter>();
+            case BackplaneProvider.Local:
+                services.AddLocalBackplane();
+                services.AddLocalPresenceStore();
+                services.AddLocalRateLimiter();
                 break;
-            case "redis":
-                string? redis = config.GetConnectionString("Redis");
-                if (string.IsNullOrWhiteSpace(redis))
-                    throw new OptionsValidationException(ChatOptions.Section, typeof(ChatOptions),
-                        ["Chat:Backplane=redis needs ConnectionStrings:Redis (e.g. redis1:6379,redis2:6379,password=...)."]);
-                services.AddOptions<RedisBackplaneOptions>().BindConfiguration(RedisBackplaneOptions.Section).ValidateOnStart();
+            case BackplaneProvider.Redis:
+                string redis = SeamChoice.RequireConnectionString(config, "Redis",
+                    "Chat:Backplane=redis needs ConnectionStrings:Redis (e.g. redis1:6379,redis2:6379,password=...).");
                 services.AddRedisBackplane(redis);
+                services.AddRedisPresenceStore(redis);
+                services.AddRedisRateLimiter(redis);
                 break;
-            default:
-                throw new OptionsValidationException(ChatOptions.Section, typeof(ChatOptions),
-                    [$"Chat:Backplane '{chat.Backplane}' is not available in this build."]);
+        }
+    }
+
+    private static void AddChatBlobs(this IServiceCollection services, SeamChoice choice)
+    {
+        switch (choice.Blobs)
+        {
+            case BlobProvider.Local:
+                services.AddLocalBlobStore(Path.Combine(choice.DataDir, "files"));
+                break;
+            case BlobProvider.S3:
+                services.AddS3BlobStore(Path.Combine(choice.DataDir, "s3-spool"));
+                break;
         }
     }
 
@@ -128,37 +136,6 @@ internal static class ChatServiceRegistration
             .AddMeter(ChatMetrics.MeterName)
             .AddAspNetCoreInstrumentation()
             .AddPrometheusExporter());
-    }
-}
-
-internal static class SqliteRegistration
-{
-    public static IServiceCollection AddSqliteChatStore(this IServiceCollection services, string databasePath)
-    {
-        services.AddSingleton(_ => new SqliteChatStore(databasePath));
-        services.AddSingleton<IUserStore>(sp => sp.GetRequiredService<SqliteChatStore>());
-        services.AddSingleton<IGroupStore>(sp => sp.GetRequiredService<SqliteChatStore>());
-        services.AddSingleton<IMessageStore>(sp => sp.GetRequiredService<SqliteChatStore>());
-        services.AddSingleton<IPointerStore>(sp => sp.GetRequiredService<SqliteChatStore>());
-        services.AddSingleton<IFileStore>(sp => sp.GetRequiredService<SqliteChatStore>());
-        services.AddSingleton<IStoreHealth>(sp => sp.GetRequiredService<SqliteChatStore>());
-        return services;
-    }
-}
-
-/// <summary>Cross-field checks the attributes cannot express, with messages that say what to change.</summary>
-internal sealed class ChatOptionsValidator : IValidateOptions<ChatOptions>
-{
-    public ValidateOptionsResult Validate(string? name, ChatOptions o)
-    {
-        var errors = new List<string>();
-        if (o.Blobs == "s3" && (string.IsNullOrEmpty(o.S3.ServiceUrl) || string.IsNullOrEmpty(o.S3.Bucket)))
-            errors.Add("Chat:Blobs=s3 needs Chat:S3:ServiceUrl and Chat:S3:Bucket.");
-        if (o.PublicUrl.Length > 0 && !Uri.TryCreate(o.PublicUrl, UriKind.Absolute, out _))
-            errors.Add("Chat:PublicUrl must be an absolute URL such as https://chat.example.com.");
-        if (o.Backplane == "redis" && o.Blobs == "local" && !o.BlobsShared)
-            errors.Add("A cluster (Chat:Backplane=redis) with Chat:Blobs=local needs a folder all nodes share: set Chat:BlobsShared=true if Chat:DataDir is shared, or use Chat:Blobs=s3.");
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }
 

@@ -131,10 +131,10 @@ public sealed class ServerProcess : IAsyncDisposable
     private static string RepoRoot([CallerFilePath] string thisFile = "") =>
         Path.GetFullPath(Path.Combine(Path.GetDirectoryName(thisFile)!, "..", "..", ".."));
 
-    private static string ServerProjectDir() => Path.Combine(RepoRoot(), "src", "Chat.Server");
+    internal static string ServerProjectDir() => Path.Combine(RepoRoot(), "src", "Chat.Server");
 
     /// <summary>The server build of the same configuration as this test assembly.</summary>
-    private static string ServerDll()
+    internal static string ServerDll()
     {
         string configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
         string dll = Path.Combine(ServerProjectDir(), "bin", configuration, "net10.0", "Chat.Server.dll");

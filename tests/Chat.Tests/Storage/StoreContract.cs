@@ -11,12 +11,12 @@ namespace Chat.Tests.Storage;
 public abstract class StoreContract : IAsyncLifetime
 {
     private static readonly CancellationToken None = CancellationToken.None;
-    private readonly List<object> _opened = [];
-    private object _store = null!;
+    private readonly List<IChatStore> _opened = [];
+    private IChatStore _store = null!;
     private long _clock = 1_700_000_000_000;
 
     /// <summary>Opens a store instance on this test's database (the same database on every call within one test).</summary>
-    protected abstract Task<object> OpenStoreAsync();
+    protected abstract Task<IChatStore> OpenStoreAsync();
 
     /// <summary>Releases this test's database after all instances are disposed.</summary>
     protected virtual Task DropDatabaseAsync() => Task.CompletedTask;
@@ -33,18 +33,18 @@ public abstract class StoreContract : IAsyncLifetime
         await DropDatabaseAsync();
     }
 
-    private async Task<object> OpenAsync()
+    private async Task<IChatStore> OpenAsync()
     {
         var s = await OpenStoreAsync();
         _opened.Add(s);
         return s;
     }
 
-    private IUserStore Users => (IUserStore)_store;
-    private IGroupStore Groups => (IGroupStore)_store;
-    private IMessageStore Messages => (IMessageStore)_store;
-    private IPointerStore Pointers => (IPointerStore)_store;
-    private IFileStore Files => (IFileStore)_store;
+    private IUserStore Users => _store;
+    private IGroupStore Groups => _store;
+    private IMessageStore Messages => _store;
+    private IPointerStore Pointers => _store;
+    private IFileStore Files => _store;
 
     private long Now() => _clock += 1000;
 
@@ -178,7 +178,7 @@ public abstract class StoreContract : IAsyncLifetime
     public async Task Concurrent_appends_from_two_instances_to_one_chat_have_no_duplicate_or_gap()
     {
         var second = await OpenAsync();
-        var stores = new[] { (IMessageStore)_store, (IMessageStore)second };
+        var stores = new IMessageStore[] { _store, second };
         string a = await NewUserAsync("a"), b = await NewUserAsync("b");
         string group = await NewGroupAsync(a, b);
         string direct = ChatRef.Direct(a, b);
@@ -541,6 +541,6 @@ public abstract class StoreContract : IAsyncLifetime
         Assert.False(await Users.RevokeDeviceAsync(u, d1.DeviceId, None));
         Assert.Null(await Users.FindDeviceByTokenHashAsync(d1.TokenHash, None));
         Assert.Equal([d2.DeviceId], (await Users.ListDevicesAsync(u, None)).Select(d => d.DeviceId));
-        Assert.True(await ((IStoreHealth)_store).PingAsync(None));
+        Assert.True(await _store.PingAsync(None));
     }
 }

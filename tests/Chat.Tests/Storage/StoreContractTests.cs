@@ -1,3 +1,4 @@
+using Chat.Core.Storage;
 using Chat.Storage.Postgres;
 using Chat.Storage.Sqlite;
 
@@ -8,7 +9,7 @@ public sealed class SqliteStoreContractTests : StoreContract
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "chat-store-tests", Guid.NewGuid().ToString("N"));
 
-    protected override Task<object> OpenStoreAsync() => Task.FromResult<object>(new SqliteChatStore(Path.Combine(_dir, "chat.db")));
+    protected override Task<IChatStore> OpenStoreAsync() => Task.FromResult<IChatStore>(new SqliteChatStore(Path.Combine(_dir, "chat.db")));
 
     protected override Task DropDatabaseAsync()
     {
@@ -29,7 +30,7 @@ public sealed class PostgresStoreContractTests : StoreContract
 {
     private PostgresTestDatabase.FreshSchema? _schema;
 
-    protected override async Task<object> OpenStoreAsync()
+    protected override async Task<IChatStore> OpenStoreAsync()
     {
         _schema ??= await PostgresTestDatabase.CreateSchemaAsync();
         return await PostgresChatStore.OpenAsync(_schema.ConnectionString);
