@@ -105,7 +105,8 @@ public sealed class OpenLoop(Harness h, IReadOnlyList<Sender> senders, Messaging
         {
             try { Run(steps, seconds, shouldStop, ct); tcs.SetResult(); }
             catch (Exception e) { tcs.SetException(e); }
-        }) { IsBackground = true, Name = "open-loop", Priority = ThreadPriority.AboveNormal };
+        })
+        { IsBackground = true, Name = "open-loop", Priority = ThreadPriority.AboveNormal };
         t.Start();
         return tcs.Task;
     }

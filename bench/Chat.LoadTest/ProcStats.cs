@@ -190,7 +190,7 @@ public sealed class Sampler
             double secs = t1 - t0;
             if (secs <= 0) return null;
             var d = new Dictionary<string, double>(StringComparer.Ordinal) { ["seconds"] = Math.Round(secs, 1) };
-            double G(Dictionary<string, double> m, string k) => m.GetValueOrDefault(k);
+            static double G(Dictionary<string, double> m, string k) => m.GetValueOrDefault(k);
             double commits = G(after, "chat_commit_batch_size_count") - G(before, "chat_commit_batch_size_count");
             double msgs = G(after, "chat_commit_batch_size_sum") - G(before, "chat_commit_batch_size_sum");
             double commitMs = G(after, "chat_commit_duration_milliseconds_sum") - G(before, "chat_commit_duration_milliseconds_sum");

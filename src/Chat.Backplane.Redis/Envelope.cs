@@ -74,7 +74,12 @@ internal readonly struct Envelope
         if (frameLength < 0 || at + frameLength > buffer.Length) throw new FormatException("Bad envelope.");
         return new Envelope
         {
-            Kind = kind, Origin = origin, Users = users, ChatId = chatId, DeviceId = deviceId, Number = number,
+            Kind = kind,
+            Origin = origin,
+            Users = users,
+            ChatId = chatId,
+            DeviceId = deviceId,
+            Number = number,
             Frame = new ReadOnlyMemory<byte>(buffer, at, frameLength),
         };
     }

@@ -9,7 +9,7 @@ namespace Chat.Client;
 
 /// <summary>
 /// The WebSocket half of the .NET SDK. Frames are kept as JSON (the protocol is open: new fields and events may appear);
-/// <see cref="NextAsync"/> waits for the next frame of a type, keeping the others for later reads.
+/// <see cref="NextAsync(string, TimeSpan?)"/> waits for the next frame of a type, keeping the others for later reads.
 /// </summary>
 public sealed class ChatSocket : IAsyncDisposable
 {
@@ -127,7 +127,7 @@ public sealed class ChatSocket : IAsyncDisposable
         }
     }
 
-    /// <summary>Frames received so far and not yet consumed by <see cref="NextAsync"/>.</summary>
+    /// <summary>Frames received so far and not yet consumed by <see cref="NextAsync(string, TimeSpan?)"/>.</summary>
     public List<JsonElement> Drain()
     {
         lock (_stash)

@@ -25,7 +25,7 @@ public sealed class ChatListService(IGroupStore groups, IUserStore users, Presen
             var last = r.LastMessage is { } m ? new LastMessageDto(m.MessageId, m.Seq, m.SenderId, m.Content, m.Timestamp) : null;
             if (r.IsGroup)
                 return new ChatSummaryDto(r.ChatId, "group", null, r.GroupName, r.MemberCount, last, r.UnreadCount, r.LastReadSeq, r.UpdatedAt);
-            ChatRef.TryParse(r.ChatId, out var chat);
+            _ = ChatRef.TryParse(r.ChatId, out var chat);
             string otherId = chat.Other(userId)!;
             others.TryGetValue(otherId, out var u);
             var other = new OtherUserDto(otherId, u?.Username ?? "", u?.DisplayName ?? "", statuses.TryGetValue(otherId, out var p) ? p.Status : PresenceStatus.Offline);

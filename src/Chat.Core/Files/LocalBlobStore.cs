@@ -32,8 +32,11 @@ public sealed class LocalBlobStore : IBlobStore
             long written;
             await using (var file = new FileStream(temp, new FileStreamOptions
             {
-                Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None,
-                Options = FileOptions.Asynchronous | FileOptions.SequentialScan, BufferSize = 0,
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                Share = FileShare.None,
+                Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
+                BufferSize = 0,
             }))
             {
                 written = await BoundedCopy.CopyAsync(content, file, maxBytes, ct);
@@ -57,8 +60,11 @@ public sealed class LocalBlobStore : IBlobStore
         {
             file = new FileStream(PathOf(key), new FileStreamOptions
             {
-                Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.Read | FileShare.Delete,
-                Options = FileOptions.Asynchronous | FileOptions.SequentialScan, BufferSize = 0,
+                Mode = FileMode.Open,
+                Access = FileAccess.Read,
+                Share = FileShare.Read | FileShare.Delete,
+                Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
+                BufferSize = 0,
             });
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)

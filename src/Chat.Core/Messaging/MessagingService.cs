@@ -38,7 +38,7 @@ public sealed class MessagingService(
         string? peer = null;
         if (!members.IsGroup)
         {
-            ChatRef.TryParse(members.ChatId, out var chat);
+            _ = ChatRef.TryParse(members.ChatId, out var chat);
             peer = chat.Other(sender.UserId);
         }
         var message = new NewMessage(

@@ -90,7 +90,7 @@ internal static partial class FileEndpoints
         bool signed = signature is not null;
         if (signed)
         {
-            long.TryParse(http.Request.Query["expires"], out long expires);
+            _ = long.TryParse(http.Request.Query["expires"], out long expires);
             if (!svc.VerifyLink(thumbnail ? SignedAction.Thumbnail : SignedAction.Download, fileId, expires, signature))
             {
                 await Http.WriteError(http, 403, ErrorCodes.Forbidden, "The link is invalid or has expired.");

@@ -56,7 +56,7 @@ public sealed class FileFlowTests
         // History describes the attachment the same way.
         var history = await p.Bob.HistoryAsync(p.ChatId);
         var described = history.Messages.Single().Attachment!;
-        Assert.Equal((ticket.FileId, "sunset.png", "image/png", (long)png.Length), (described.FileId, described.FileName, described.Type, described.Size));
+        Assert.Equal((ticket.FileId, "sunset.png", "image/png", png.Length), (described.FileId, described.FileName, described.Type, described.Size));
         Assert.NotNull(described.ThumbnailUrl);
 
         // Bearer access: uploader and chat members yes; anyone else 404; no credentials at all 401.

@@ -6,9 +6,6 @@ using Chat.Protocol;
 using Chat.Tests.Infrastructure;
 using SkiaSharp;
 
-[assembly: System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1861:Avoid constant arrays as arguments",
-    Justification = "Test literals read best inline.", Scope = "namespaceanddescendants", Target = "~N:Chat.Tests.Files")]
-
 namespace Chat.Tests.Files;
 
 /// <summary>Helpers for the file tests: uploads over the real HTTP path, raw requests, test images.</summary>

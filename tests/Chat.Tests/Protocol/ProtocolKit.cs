@@ -6,9 +6,6 @@ using System.Text.Json.Nodes;
 using Chat.Client;
 using Chat.Tests.Infrastructure;
 
-[assembly: System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1861:Avoid constant arrays as arguments",
-    Justification = "Test literals read best inline.", Scope = "namespaceanddescendants", Target = "~N:Chat.Tests.Protocol")]
-
 namespace Chat.Tests.Protocol;
 
 /// <summary>
