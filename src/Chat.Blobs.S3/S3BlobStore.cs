@@ -3,7 +3,6 @@ using Amazon;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
-using Chat.Core;
 using Chat.Core.Files;
 
 namespace Chat.Blobs.S3;

@@ -1,5 +1,4 @@
 using Chat.Blobs.S3;
-using Chat.Core;
 using Chat.Core.Domain;
 using Chat.Core.Files;
 

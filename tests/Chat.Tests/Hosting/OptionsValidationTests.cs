@@ -4,7 +4,6 @@ using Chat.Core.Files;
 using Chat.Core.Storage;
 using Chat.Storage.Sqlite;
 using Chat.Tests.Infrastructure;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
