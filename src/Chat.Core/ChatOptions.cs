@@ -34,6 +34,7 @@ public sealed class ChatOptions
     public LimitOptions Limits { get; set; } = new();
     public GatewayOptions Gateway { get; set; } = new();
     public CommitOptions Commit { get; set; } = new();
+    public Caching.CacheOptions Caches { get; set; } = new();
 }
 
 public sealed class S3Options
