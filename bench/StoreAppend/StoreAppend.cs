@@ -30,7 +30,7 @@ using (var store = new SqliteChatStore(Path.Combine(dir, "chat.db")))
             {
                 int p = rnd.Next(pairs);
                 string a = users[2 * p], b = users[2 * p + 1];
-                list.Add(new NewMessage(Ids.NewMessageId(), ChatRef.Direct(a, b), a, "device-" + a, "c" + n++, new string('x', 100), null, Clock.NowMs(), b));
+                list.Add(new NewMessage(Ids.NewMessageId(), ChatRef.Direct(a, b), a, "device-" + a, "c" + n++, new string('x', 100), null, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), b));
             }
             await store.AppendAsync(list, CancellationToken.None);
         }

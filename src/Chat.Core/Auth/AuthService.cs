@@ -1,22 +1,25 @@
-using System.Collections.Concurrent;
+using Chat.Core.Caching;
 using Chat.Core.Delivery;
+using Chat.Core.Diagnostics;
 using Chat.Core.Domain;
 using Chat.Core.Storage;
 using Chat.Protocol;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
 
 namespace Chat.Core.Auth;
 
 /// <summary>The device a bearer token belongs to.</summary>
 public sealed record Principal(string UserId, string DeviceId, long DeviceCreatedAt);
 
-public sealed class AuthService(IUserStore users, IBackplane backplane)
+public sealed class AuthService(IUserStore users, IBackplane backplane, IOptions<ChatOptions> options, ChatMetrics metrics, TimeProvider time)
 {
     private static readonly PasswordHasher<UserRecord> Hasher = new();
     // Token → device, so REST calls and socket upgrades do not hash + query every time.
     // Entries expire quickly so a revocation made on another node takes effect within seconds.
     private static readonly TimeSpan CacheTtl = TimeSpan.FromSeconds(5);
-    private readonly ConcurrentDictionary<string, (Principal? Principal, DateTime Expires)> _tokenCache = new(StringComparer.Ordinal);
+    private readonly BoundedCache<string, (Principal? Principal, DateTimeOffset Expires)> _tokenCache =
+        new("tokens", options.Value.Caches.Tokens, metrics, StringComparer.Ordinal);
 
     public async Task<AuthResponse> RegisterAsync(RegisterRequest req, CancellationToken ct)
     {
@@ -26,7 +29,7 @@ public sealed class AuthService(IUserStore users, IBackplane backplane)
             throw ChatException.Invalid("Password must be 8-128 characters.");
         string username = req.Username!.ToLowerInvariant();
         string display = Validation.CleanLabel(req.DisplayName, 64) is { Length: > 0 } d ? d : username;
-        var user = new UserRecord(Ids.NewId(), username, display, "", Clock.NowMs());
+        var user = new UserRecord(Ids.NewId(), username, display, "", time.NowMs());
         user = user with { PasswordHash = Hasher.HashPassword(user, req.Password!) };
         if (!await users.CreateUserAsync(user, ct))
             throw new ChatException(ErrorCodes.Conflict, "That username is taken.");
@@ -51,7 +54,7 @@ public sealed class AuthService(IUserStore users, IBackplane backplane)
     private async Task<AuthResponse> NewDeviceAsync(UserRecord user, string? deviceName, CancellationToken ct)
     {
         string token = Ids.NewToken();
-        long now = Clock.NowMs();
+        long now = time.NowMs();
         string name = Validation.CleanLabel(deviceName, 64) is { Length: > 0 } n ? n : "device";
         var device = new DeviceRecord(Ids.NewId(), user.UserId, name, Ids.HashToken(token), now, now);
         await users.CreateDeviceAsync(device, ct);
@@ -62,26 +65,24 @@ public sealed class AuthService(IUserStore users, IBackplane backplane)
     public async ValueTask<Principal?> AuthenticateAsync(string? token, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(token) || token.Length > 256) return null;
-        if (_tokenCache.TryGetValue(token, out var hit) && hit.Expires > DateTime.UtcNow) return hit.Principal;
+        if (_tokenCache.TryGetValue(token, out var hit) && hit.Expires > time.GetUtcNow()) return hit.Principal;
         var device = await users.FindDeviceByTokenHashAsync(Ids.HashToken(token), ct);
         var principal = device is null ? null : new Principal(device.UserId, device.DeviceId, device.CreatedAt);
-        if (_tokenCache.Count > 100_000) _tokenCache.Clear();
-        _tokenCache[token] = (principal, DateTime.UtcNow + CacheTtl);
+        _tokenCache.Set(token, (principal, time.GetUtcNow() + CacheTtl));
         return principal;
     }
 
     public async Task LogoutAsync(string token, Principal who, CancellationToken ct)
     {
         await RevokeAsync(who.UserId, who.DeviceId, ct);
-        _tokenCache.TryRemove(token, out _);
+        _tokenCache.TryRemove(token);
     }
 
     /// <summary>Revokes a device of this user and closes its sockets (4001) on every node.</summary>
     public async Task RevokeAsync(string userId, string deviceId, CancellationToken ct)
     {
         if (!await users.RevokeDeviceAsync(userId, deviceId, ct)) throw ChatException.NotFound("Device");
-        foreach (var (token, entry) in _tokenCache)
-            if (entry.Principal?.DeviceId == deviceId) _tokenCache.TryRemove(token, out _);
+        _tokenCache.RemoveWhere((_, entry) => entry.Principal?.DeviceId == deviceId);
         await backplane.CloseDeviceAsync(userId, deviceId, CloseCodes.Unauthorized, ct);
     }
 }

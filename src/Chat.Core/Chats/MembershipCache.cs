@@ -1,6 +1,8 @@
-using System.Collections.Concurrent;
+using Chat.Core.Caching;
+using Chat.Core.Diagnostics;
 using Chat.Core.Domain;
 using Chat.Core.Storage;
+using Microsoft.Extensions.Options;
 
 namespace Chat.Core.Chats;
 
@@ -17,10 +19,9 @@ public sealed class ChatMembers(string chatId, bool isGroup, IReadOnlyList<strin
 /// Who is in a chat, cached: the hot path (every send, ack, read and typing event) must not query the store.
 /// Direct chats never change; group entries are dropped on every membership change (on every node, via the backplane).
 /// </summary>
-public sealed class MembershipCache(IGroupStore groups, IUserStore users)
+public sealed class MembershipCache(IGroupStore groups, IUserStore users, IOptions<ChatOptions> options, ChatMetrics metrics)
 {
-    private const int MaxEntries = 200_000;
-    private readonly ConcurrentDictionary<string, ChatMembers> _cache = new(StringComparer.Ordinal);
+    private readonly BoundedCache<string, ChatMembers> _cache = new("memberships", options.Value.Caches.Memberships, metrics, StringComparer.Ordinal);
 
     /// <summary>The chat's members, or null when no such chat exists.</summary>
     public async ValueTask<ChatMembers?> GetAsync(string? chatId, CancellationToken ct)
@@ -41,8 +42,7 @@ public sealed class MembershipCache(IGroupStore groups, IUserStore users)
             loaded = members.Count > 0 ? new ChatMembers(chat.Id, true, members) : null;
         }
         if (loaded is null) return null;
-        if (_cache.Count > MaxEntries) _cache.Clear();
-        _cache[chat.Id] = loaded;
+        _cache.Set(chat.Id, loaded);
         return loaded;
     }
 
@@ -58,5 +58,5 @@ public sealed class MembershipCache(IGroupStore groups, IUserStore users)
         return members;
     }
 
-    public void Invalidate(string chatId) => _cache.TryRemove(chatId, out _);
+    public void Invalidate(string chatId) => _cache.TryRemove(chatId);
 }

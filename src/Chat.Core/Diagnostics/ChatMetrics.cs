@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 
 namespace Chat.Core.Diagnostics;
@@ -7,6 +8,7 @@ public sealed class ChatMetrics : IDisposable
 {
     public const string MeterName = "Chat";
     private readonly Meter _meter = new(MeterName);
+    private readonly ConcurrentQueue<(string Name, Func<int> Entries)> _caches = new();
 
     public ChatMetrics()
     {
@@ -17,6 +19,9 @@ public sealed class ChatMetrics : IDisposable
         SlowConsumerDisconnects = _meter.CreateCounter<long>("chat.connections.slow_consumer_closed", "{connection}", "Sockets closed with 4008.");
         BackplanePublished = _meter.CreateCounter<long>("chat.backplane.published", "{event}", "Events published to other nodes.");
         BackplaneReceived = _meter.CreateCounter<long>("chat.backplane.received", "{event}", "Events received from other nodes.");
+        CacheEvictions = _meter.CreateCounter<long>("chat.cache.evictions", "{entry}", "Entries dropped because a cache was full (tag: cache).");
+        _meter.CreateObservableGauge("chat.cache.entries", () => _caches.Select(c =>
+            new Measurement<int>(c.Entries(), new KeyValuePair<string, object?>("cache", c.Name))), "{entry}", "Entries held by each in-memory cache (tag: cache).");
     }
 
     public Counter<long> MessagesAccepted { get; }
@@ -26,6 +31,7 @@ public sealed class ChatMetrics : IDisposable
     public Counter<long> SlowConsumerDisconnects { get; }
     public Counter<long> BackplanePublished { get; }
     public Counter<long> BackplaneReceived { get; }
+    public Counter<long> CacheEvictions { get; }
 
     public Meter Meter => _meter;
 
@@ -39,6 +45,9 @@ public sealed class ChatMetrics : IDisposable
         _meter.CreateObservableGauge("chat.commit.queue_length", committerQueue, "{message}", "Messages waiting for the group committer.");
         _meter.CreateObservableGauge("chat.presence.subscriptions", presenceSubscriptions, "{subscription}", "Presence subscriptions held by this node's sockets.");
     }
+
+    /// <summary>Reports a cache's size in the <c>chat.cache.entries</c> gauge (called by each BoundedCache).</summary>
+    public void ObserveCache(string name, Func<int> entries) => _caches.Enqueue((name, entries));
 
     public void RecordCommit(int batchSize, double ms)
     {

@@ -20,7 +20,9 @@ public static class Ids
         Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }
 
-public static class Clock
+public static class TimeProviderExtensions
 {
-    public static long NowMs() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    /// <summary>Now as Unix milliseconds, the form every stored and wire timestamp takes.</summary>
+    /// <remarks>Time comes from the injected <see cref="TimeProvider"/> (never a static clock), so tests can drive it.</remarks>
+    public static long NowMs(this TimeProvider time) => time.GetUtcNow().ToUnixTimeMilliseconds();
 }

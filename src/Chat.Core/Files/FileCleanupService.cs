@@ -1,5 +1,5 @@
+using Chat.Core.Background;
 using Chat.Core.Domain;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -10,35 +10,30 @@ namespace Chat.Core.Files;
 /// temp files left by a crash mid-upload). Safe on every node at once: the store deletes each record exactly once.
 /// </summary>
 public sealed partial class FileCleanupService(
-    FileService files, IOptions<ChatOptions> chat, IOptions<FileServiceOptions> options, ILogger<FileCleanupService> log) : BackgroundService
+    FileService files, IOptions<ChatOptions> chat, IOptions<FileServiceOptions> options, TimeProvider time, ILogger<FileCleanupService> log)
+    : PeriodicService(time, log)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override TimeSpan Interval => TimeSpan.FromMinutes(options.Value.CleanupIntervalMinutes);
+
+    protected override bool StepAtStart => true;
+
+    protected override async Task StepAsync(CancellationToken ct)
     {
-        var interval = TimeSpan.FromMinutes(options.Value.CleanupIntervalMinutes);
-        using var timer = new PeriodicTimer(interval);
-        do
+        try
         {
-            try
-            {
-                await SweepAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                LogSweepFailed(log, ex); // the next tick tries again
-            }
+            await SweepAsync(ct);
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            LogSweepFailed(Logger, ex); // a store or blob failure is expected now and then: the next tick tries again
+        }
     }
 
     /// <summary>One pass with the configured age.</summary>
     public Task<int> SweepAsync(CancellationToken ct)
     {
         var age = TimeSpan.FromHours(chat.Value.Limits.UnattachedFileHours);
-        return SweepAsync(Clock.NowMs() - (long)age.TotalMilliseconds, ct);
+        return SweepAsync(Time.NowMs() - (long)age.TotalMilliseconds, ct);
     }
 
     /// <summary>One pass deleting unattached uploads created before <paramref name="createdBefore"/> (Unix ms).</summary>

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using Chat.Core.Caching;
+using Chat.Core.Diagnostics;
 using Chat.Core.Domain;
 using Chat.Core.Messaging;
 using Chat.Core.Storage;
@@ -15,21 +17,21 @@ namespace Chat.Core.Files;
 /// </summary>
 public sealed partial class FileService : IAttachments
 {
-    private const int MaxCachedRecords = 10_000;
-
     private readonly IFileStore _files;
     private readonly IBlobStore _blobs;
     private readonly IThumbnailer _thumbnailer;
     private readonly UrlSigner _signer;
     private readonly ChatOptions _chat;
     private readonly ILogger<FileService> _log;
+    private readonly TimeProvider _time;
     // Completed file records never change (except attached_at, which describing does not use): cache them for the
     // fanout and history paths, which describe the same file for every recipient and page.
-    private readonly ConcurrentDictionary<string, FileRecord> _complete = new(StringComparer.Ordinal);
+    private readonly BoundedCache<string, FileRecord> _complete;
     // Uploads in progress on this node: a second PUT to the same link while one runs gets 409.
     private readonly ConcurrentDictionary<string, byte> _receiving = new(StringComparer.Ordinal);
 
-    public FileService(IFileStore files, IBlobStore blobs, IThumbnailer thumbnailer, UrlSigner signer, IOptions<ChatOptions> chat, ILogger<FileService> log)
+    public FileService(IFileStore files, IBlobStore blobs, IThumbnailer thumbnailer, UrlSigner signer, IOptions<ChatOptions> chat, ChatMetrics metrics,
+        TimeProvider time, ILogger<FileService> log)
     {
         _files = files;
         _blobs = blobs;
@@ -37,6 +39,8 @@ public sealed partial class FileService : IAttachments
         _signer = signer;
         _chat = chat.Value;
         _log = log;
+        _time = time;
+        _complete = new BoundedCache<string, FileRecord>("files", _chat.Caches.Files, metrics, StringComparer.Ordinal);
     }
 
     public IBlobStore Blobs => _blobs;
@@ -62,7 +66,7 @@ public sealed partial class FileService : IAttachments
         if (size > max) throw new ChatException(ErrorCodes.FileTooLarge, $"Files may be at most {max} bytes.");
         string type = FileNames.CleanContentType(req.FileType);
 
-        long now = Clock.NowMs();
+        long now = _time.NowMs();
         var record = new FileRecord(Ids.NewId(), userId, name, type, size, now, Complete: false, HasThumbnail: false, AttachedAt: null);
         await _files.CreateFileAsync(record, ct);
         int ttl = _chat.Limits.UploadUrlExpirySeconds;
@@ -78,7 +82,7 @@ public sealed partial class FileService : IAttachments
     /// </summary>
     public async Task<FileRecord> ReceiveUploadAsync(string fileId, long expires, string? signature, Stream body, long? contentLength, CancellationToken ct)
     {
-        if (!_signer.Verify(SignedAction.Upload, fileId, expires, signature, Clock.NowMs() / 1000))
+        if (!_signer.Verify(SignedAction.Upload, fileId, expires, signature, _time.NowMs() / 1000))
             throw ChatException.Forbidden("The upload link is invalid or has expired.");
         var record = await _files.GetFileAsync(fileId, ct) ?? throw ChatException.NotFound("File");
         if (record.Complete) throw new ChatException(ErrorCodes.Conflict, "This file has already been uploaded.");
@@ -149,7 +153,7 @@ public sealed partial class FileService : IAttachments
 
     /// <summary>True when a signed download or thumbnail link is valid now.</summary>
     public bool VerifyLink(SignedAction action, string fileId, long expires, string? signature) =>
-        _signer.Verify(action, fileId, expires, signature, Clock.NowMs() / 1000);
+        _signer.Verify(action, fileId, expires, signature, _time.NowMs() / 1000);
 
     /// <summary>The completed file, or null when there is none.</summary>
     public async Task<FileRecord?> GetCompleteAsync(string fileId, CancellationToken ct)
@@ -158,8 +162,7 @@ public sealed partial class FileService : IAttachments
         if (_complete.TryGetValue(fileId, out var cached)) return cached;
         var record = await _files.GetFileAsync(fileId, ct);
         if (record is not { Complete: true }) return null;
-        if (_complete.Count >= MaxCachedRecords) _complete.Clear(); // bounded; refilled on demand
-        _complete[fileId] = record;
+        _complete.Set(fileId, record);
         return record;
     }
 
@@ -204,7 +207,7 @@ public sealed partial class FileService : IAttachments
     {
         long ttl = _chat.Limits.DownloadUrlExpirySeconds;
         long step = Math.Max(1, ttl / 4);
-        return Clock.NowMs() / 1000 / step * step + ttl;
+        return _time.NowMs() / 1000 / step * step + ttl;
     }
 
     private string Link(string baseUrl, string fileId, string suffix, SignedAction action, long expires) =>
@@ -218,7 +221,7 @@ public sealed partial class FileService : IAttachments
         var deleted = await _files.DeleteUnattachedAsync(createdBefore, ct);
         foreach (var f in deleted)
         {
-            _complete.TryRemove(f.FileId, out _);
+            _complete.TryRemove(f.FileId);
             await _blobs.DeleteAsync(BlobKeys.Original(f.FileId), ct);
             await _blobs.DeleteAsync(BlobKeys.Thumbnail(f.FileId), ct);
         }

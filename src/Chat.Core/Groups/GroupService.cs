@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 
 namespace Chat.Core.Groups;
 
-public sealed class GroupService(IGroupStore groups, IUserStore users, IBackplane backplane, IOptions<ChatOptions> options)
+public sealed class GroupService(IGroupStore groups, IUserStore users, IBackplane backplane, IOptions<ChatOptions> options, TimeProvider time)
 {
     private readonly int _maxMembers = options.Value.Limits.MaxGroupMembers;
 
@@ -21,7 +21,7 @@ public sealed class GroupService(IGroupStore groups, IUserStore users, IBackplan
             throw new ChatException(ErrorCodes.GroupFull, $"A group has at most {_maxMembers} members.");
         await RequireUsersExistAsync(memberIds, ct);
 
-        var group = new GroupRecord(Ids.NewId(), name, description, creatorId, Clock.NowMs(), memberIds, [creatorId]);
+        var group = new GroupRecord(Ids.NewId(), name, description, creatorId, time.NowMs(), memberIds, [creatorId]);
         await groups.CreateGroupAsync(group, ct);
         await NotifyAsync(memberIds, group.GroupId, "created", memberIds, creatorId, ct);
         return ToDto(group);
@@ -50,7 +50,7 @@ public sealed class GroupService(IGroupStore groups, IUserStore users, IBackplan
         if (req.UserIds is not { Count: > 0 }) throw ChatException.Invalid("user_ids is required.");
         var ids = req.UserIds.Distinct(StringComparer.Ordinal).ToList();
         await RequireUsersExistAsync(ids, ct);
-        var added = await groups.AddMembersAsync(groupId, ids, _maxMembers, Clock.NowMs(), ct)
+        var added = await groups.AddMembersAsync(groupId, ids, _maxMembers, time.NowMs(), ct)
             ?? throw new ChatException(ErrorCodes.GroupFull, $"A group has at most {_maxMembers} members.");
         await backplane.InvalidateChatAsync(groupId, ct);
         var updated = await groups.GetGroupAsync(groupId, ct) ?? throw ChatException.NotFound("Group");

@@ -10,7 +10,7 @@ namespace Chat.Core.Messaging;
 /// <summary>The validated front of the message path: checks a <c>new_message</c> and hands it to the committer.</summary>
 public sealed class MessagingService(
     MembershipCache membership, IRateLimiter rateLimiter, IAttachments attachments,
-    MessageCommitter committer, IMessageStore messages, IOptions<ChatOptions> options)
+    MessageCommitter committer, IMessageStore messages, IOptions<ChatOptions> options, TimeProvider time)
 {
     private readonly int _maxContentBytes = options.Value.Limits.MaxContentBytes;
 
@@ -43,7 +43,7 @@ public sealed class MessagingService(
         }
         var message = new NewMessage(
             Ids.NewMessageId(), members.ChatId, sender.UserId, sender.DeviceId, frame.ClientMsgId!,
-            content, fileId, Clock.NowMs(), peer);
+            content, fileId, time.NowMs(), peer);
         try
         {
             await committer.EnqueueAsync(new PendingSend(message, sender, baseUrl), ct);

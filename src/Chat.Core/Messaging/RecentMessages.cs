@@ -1,4 +1,6 @@
-using System.Collections.Concurrent;
+using Chat.Core.Caching;
+using Chat.Core.Diagnostics;
+using Microsoft.Extensions.Options;
 
 namespace Chat.Core.Messaging;
 
@@ -6,18 +8,13 @@ namespace Chat.Core.Messaging;
 /// What the hot path needs to know about recently stored messages without asking the store:
 /// message_id → (chat, seq) for device acks, and each chat's last few (seq, sender) for receipts.
 /// </summary>
-public sealed class RecentMessages
+public sealed class RecentMessages(IOptions<ChatOptions> options, ChatMetrics metrics)
 {
-    private const int MaxEntries = 500_000;
-    private const int MaxChats = 200_000;
     private const int TailLength = 32;
 
-    private ConcurrentDictionary<string, (string ChatId, long Seq)> _current = new(StringComparer.Ordinal);
-    private ConcurrentDictionary<string, (string ChatId, long Seq)> _previous = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Tail> _tails = new(StringComparer.Ordinal);
-    // Counted here: ConcurrentDictionary.Count takes every bucket lock, too costly once per stored message.
-    private int _currentCount;
-    private int _tailCount;
+    private readonly BoundedCache<string, (string ChatId, long Seq)> _messages =
+        new("recent_messages", options.Value.Caches.RecentMessages, metrics, StringComparer.Ordinal);
+    private readonly BoundedCache<string, Tail> _tails = new("recent_chats", options.Value.Caches.RecentChats, metrics, StringComparer.Ordinal);
 
     /// <summary>The last <see cref="TailLength"/> senders of a chat, by seq (a ring).</summary>
     private sealed class Tail
@@ -28,24 +25,9 @@ public sealed class RecentMessages
 
     public void Add(string messageId, string chatId, long seq, string senderId)
     {
-        if (Interlocked.Increment(ref _currentCount) > MaxEntries)
-        {
-            // Two generations: the older half is dropped wholesale, no per-entry bookkeeping on the hot path.
-            _previous = _current;
-            _current = new ConcurrentDictionary<string, (string, long)>(StringComparer.Ordinal);
-            Volatile.Write(ref _currentCount, 0);
-        }
-        _current[messageId] = (chatId, seq);
-
-        if (!_tails.TryGetValue(chatId, out var tail))
-        {
-            if (Interlocked.Increment(ref _tailCount) > MaxChats)
-            {
-                _tails.Clear();
-                Volatile.Write(ref _tailCount, 0);
-            }
-            tail = _tails.GetOrAdd(chatId, _ => new Tail());
-        }
+        _messages.Set(messageId, (chatId, seq));
+        // An evicted tail only restarts its ring: the next receipts for that chat ask the store once.
+        var tail = _tails.GetOrAdd(chatId, static _ => new Tail());
         lock (tail)
         {
             // Only a contiguous run is useful: a jump (another node wrote in between) restarts the ring.
@@ -55,8 +37,7 @@ public sealed class RecentMessages
         }
     }
 
-    public bool TryGet(string messageId, out (string ChatId, long Seq) entry) =>
-        _current.TryGetValue(messageId, out entry) || _previous.TryGetValue(messageId, out entry);
+    public bool TryGet(string messageId, out (string ChatId, long Seq) entry) => _messages.TryGetValue(messageId, out entry);
 
     /// <summary>Distinct senders of seq in (from, to] other than one user, when all of them are known here; else null.</summary>
     public IReadOnlyList<string>? Senders(string chatId, long fromExclusive, long toInclusive, string excludeUserId)

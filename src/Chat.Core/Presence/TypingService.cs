@@ -1,7 +1,8 @@
+using Chat.Core.Background;
 using Chat.Core.Chats;
 using Chat.Core.Delivery;
 using Chat.Protocol;
-using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Chat.Core.Presence;
@@ -10,7 +11,9 @@ namespace Chat.Core.Presence;
 /// Typing indicators: relayed to the other members' online devices, never stored. The server stops a typer itself
 /// after the timeout or when the typing device disconnects; repeated starts are re-broadcast at most every ~2 s.
 /// </summary>
-public sealed class TypingService(MembershipCache membership, IBackplane backplane, IOptions<ChatOptions> options, TimeProvider time) : BackgroundService
+public sealed class TypingService(
+    MembershipCache membership, IBackplane backplane, IOptions<ChatOptions> options, TimeProvider time, ILogger<TypingService> log)
+    : PeriodicService(time, log)
 {
     private sealed class Typer
     {
@@ -24,9 +27,10 @@ public sealed class TypingService(MembershipCache membership, IBackplane backpla
     private readonly long _timeoutMs = (long)(options.Value.Presence.TypingTimeoutSeconds * 1000);
     private readonly long _rebroadcastMs = (long)(options.Value.Presence.TypingRebroadcastSeconds * 1000);
 
-    private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
+    private long Now => Time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    public async Task StartAsync(string userId, string deviceId, string? chatId, CancellationToken ct)
+    /// <summary>A <c>typing_start</c> frame (named so, not StartAsync, to stay clear of the hosted-service lifecycle).</summary>
+    public async Task StartTypingAsync(string userId, string deviceId, string? chatId, CancellationToken ct)
     {
         var members = await membership.RequireMemberAsync(chatId, userId, hideForbidden: false, ct);
         long now = Now;
@@ -50,7 +54,8 @@ public sealed class TypingService(MembershipCache membership, IBackplane backpla
         if (broadcast) await RelayAsync("typing_start", members, userId, ct);
     }
 
-    public async Task StopAsync(string userId, string? chatId, CancellationToken ct)
+    /// <summary>A <c>typing_stop</c> frame.</summary>
+    public async Task StopTypingAsync(string userId, string? chatId, CancellationToken ct)
     {
         var members = await membership.RequireMemberAsync(chatId, userId, hideForbidden: false, ct);
         lock (_gate) _typing.Remove((members.ChatId, userId));
@@ -69,27 +74,20 @@ public sealed class TypingService(MembershipCache membership, IBackplane backpla
         await StopAllAsync(stopped);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override TimeSpan Interval => TimeSpan.FromMilliseconds(Math.Clamp(_timeoutMs / 10, 50, 500));
+
+    /// <summary>Stops the typers whose timeout passed.</summary>
+    protected override async Task StepAsync(CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Clamp(_timeoutMs / 10, 50, 500)), time);
-        try
+        long now = Now;
+        List<(string ChatId, string UserId)> expired;
+        lock (_gate)
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                long now = Now;
-                List<(string ChatId, string UserId)> expired;
-                lock (_gate)
-                {
-                    if (_typing.Count == 0) continue;
-                    expired = _typing.Where(kv => kv.Value.ExpiresAt <= now).Select(kv => kv.Key).ToList();
-                    foreach (var key in expired) _typing.Remove(key);
-                }
-                await StopAllAsync(expired);
-            }
+            if (_typing.Count == 0) return;
+            expired = _typing.Where(kv => kv.Value.ExpiresAt <= now).Select(kv => kv.Key).ToList();
+            foreach (var key in expired) _typing.Remove(key);
         }
-        catch (OperationCanceledException)
-        {
-        }
+        await StopAllAsync(expired);
     }
 
     private async Task StopAllAsync(List<(string ChatId, string UserId)> stopped)

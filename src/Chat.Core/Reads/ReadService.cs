@@ -8,7 +8,7 @@ using Chat.Protocol;
 namespace Chat.Core.Reads;
 
 /// <summary>Read pointers: one per (user, chat), only ever moving forward.</summary>
-public sealed class ReadService(IMessageStore messages, IPointerStore pointers, MembershipCache membership, RecentMessages recent, IBackplane backplane)
+public sealed class ReadService(IMessageStore messages, IPointerStore pointers, MembershipCache membership, RecentMessages recent, IBackplane backplane, TimeProvider time)
 {
     /// <param name="viaRest">REST hides chats the user is not in (404); the socket says forbidden.</param>
     public async Task ReadAsync(string userId, string deviceId, string? chatId, long? seq, string? messageId, bool viaRest, CancellationToken ct)
@@ -32,7 +32,7 @@ public sealed class ReadService(IMessageStore messages, IPointerStore pointers, 
 
         var at = await messages.GetMessageBySeqAsync(chatId, target, ct);
         if (at is null) return;
-        long now = Clock.NowMs();
+        long now = time.NowMs();
         var senders = recent.Senders(chatId, old, target, userId) ?? await messages.GetSendersAsync(chatId, old, target, userId, ct);
         if (senders.Count > 0)
         {

@@ -20,7 +20,7 @@ internal sealed partial class DeviceConnection
         using var link = CancellationTokenSource.CreateLinkedTokenSource(_aborted.Token, shutdown);
         var ct = link.Token;
         // ready is queued before the hub can route anything here, so it is always the first frame.
-        TrySend(Frames.Encode(new ReadyFrame(UserId, DeviceId, Clock.NowMs(), g.Options.Value.Gateway.HeartbeatIntervalMs)));
+        TrySend(Frames.Encode(new ReadyFrame(UserId, DeviceId, g.Time.NowMs(), g.Options.Value.Gateway.HeartbeatIntervalMs)));
         g.Hub.Add(this);
         LogConnected(_log, DeviceId);
         var sending = SendPumpAsync();
@@ -38,29 +38,50 @@ internal sealed partial class DeviceConnection
         }
         finally
         {
-            Close(_ws.State == WebSocketState.CloseReceived ? 1000 : CloseCodes.ShuttingDown);
-            await sending;
-            g.Hub.Remove(this);
-            g.Presence.UnsubscribeAll(this, Subscriptions);
-            await g.Typing.DeviceGoneAsync(DeviceId);
-            await g.Presence.DisconnectedAsync(this);
-            await TouchDeviceAsync(g);
-            await g.Backplane.UnregisterAsync(UserId, DeviceId, CancellationToken.None);
-            LogDisconnected(_log, DeviceId, _closeCode);
-            _aborted.Dispose();
+            await TearDownAsync(g, sending);
         }
     }
 
-    /// <summary>The device list shows when a device was last connected.</summary>
-    private async Task TouchDeviceAsync(GatewayServices g)
+    /// <summary>
+    /// Undoes everything the connection set up. Each step runs even when an earlier one threw: a failing typing relay
+    /// or store must not leave the device "online" in presence or its route registered on the backplane.
+    /// </summary>
+    private async Task TearDownAsync(GatewayServices g, Task sending)
+    {
+        Step("close", () => Close(_ws.State == WebSocketState.CloseReceived ? 1000 : CloseCodes.ShuttingDown));
+        await StepAsync("send pump", () => sending);
+        Step("hub", () => g.Hub.Remove(this));
+        Step("presence subscriptions", () => g.Presence.UnsubscribeAll(this, Subscriptions));
+        await StepAsync("typing", () => g.Typing.DeviceGoneAsync(DeviceId));
+        await StepAsync("presence", () => g.Presence.DisconnectedAsync(this));
+        // The device list shows when a device was last connected.
+        await StepAsync("device last active", () => g.Users.TouchDevicesAsync([(DeviceId, g.Time.NowMs())], CancellationToken.None));
+        await StepAsync("backplane route", () => g.Backplane.UnregisterAsync(UserId, DeviceId, CancellationToken.None).AsTask());
+        LogDisconnected(_log, DeviceId, _closeCode);
+        _aborted.Dispose();
+    }
+
+    private void Step(string step, Action action)
     {
         try
         {
-            await g.Users.TouchDevicesAsync([(DeviceId, Clock.NowMs())], CancellationToken.None);
+            action();
         }
         catch (Exception ex)
         {
-            LogConnectionError(_log, DeviceId, ex);
+            LogTeardownStepFailed(_log, step, DeviceId, ex);
+        }
+    }
+
+    private async Task StepAsync(string step, Func<Task> action)
+    {
+        try
+        {
+            await action();
+        }
+        catch (Exception ex)
+        {
+            LogTeardownStepFailed(_log, step, DeviceId, ex);
         }
     }
 
@@ -202,13 +223,13 @@ internal sealed partial class DeviceConnection
                     await g.Reads.ReadAsync(UserId, DeviceId, frame.ChatId, frame.Seq, frame.MessageId, viaRest: false, ct);
                     break;
                 case "typing_start":
-                    await g.Typing.StartAsync(UserId, DeviceId, frame.ChatId, ct);
+                    await g.Typing.StartTypingAsync(UserId, DeviceId, frame.ChatId, ct);
                     break;
                 case "typing_stop":
-                    await g.Typing.StopAsync(UserId, frame.ChatId, ct);
+                    await g.Typing.StopTypingAsync(UserId, frame.ChatId, ct);
                     break;
                 case "heartbeat":
-                    TrySend(Frames.Encode(new HeartbeatAckFrame(Clock.NowMs())));
+                    TrySend(Frames.Encode(new HeartbeatAckFrame(g.Time.NowMs())));
                     await g.Presence.HeartbeatAsync(this, ct);
                     break;
                 case "set_status":

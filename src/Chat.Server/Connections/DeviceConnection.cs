@@ -24,12 +24,13 @@ internal sealed partial class DeviceConnection : IDeviceSink
     private readonly int _capacity;
     private readonly CancellationTokenSource _aborted = new();
     private readonly ChatMetrics _metrics;
+    private readonly TimeProvider _time;
     private readonly ILogger _log;
     private int _closeCode;
     private TaskCompletionSource? _roomWaiter;
-    private long _lastReceivedMs;
+    private long _lastReceived; // a TimeProvider timestamp
 
-    public DeviceConnection(WebSocket ws, Principal principal, string baseUrl, ChatOptions options, ChatMetrics metrics, ILogger log)
+    public DeviceConnection(WebSocket ws, Principal principal, string baseUrl, ChatOptions options, ChatMetrics metrics, TimeProvider time, ILogger log)
     {
         _ws = ws;
         UserId = principal.UserId;
@@ -43,8 +44,9 @@ internal sealed partial class DeviceConnection : IDeviceSink
             FullMode = BoundedChannelFullMode.Wait, // only TryWrite is used: a full outbox means "slow consumer"
         });
         _metrics = metrics;
+        _time = time;
         _log = log;
-        _lastReceivedMs = Environment.TickCount64;
+        _lastReceived = time.GetTimestamp();
     }
 
     public string UserId { get; }
@@ -54,7 +56,8 @@ internal sealed partial class DeviceConnection : IDeviceSink
     public DeliveryCursor Cursor { get; } = new();
     public CancellationToken Aborted => _aborted.Token;
     public HashSet<string> Subscriptions { get; } = new(StringComparer.Ordinal);
-    public long LastReceivedMs => Volatile.Read(ref _lastReceivedMs);
+    /// <summary>How long nothing arrived from the peer (the idle sweeper closes it after Chat:Gateway:IdleTimeoutSeconds).</summary>
+    public TimeSpan SilentFor => _time.GetElapsedTime(Volatile.Read(ref _lastReceived));
     public int QueueLength => _outbox.Reader.Count;
     public bool IsClosed => Volatile.Read(ref _closeCode) != 0;
 
@@ -106,7 +109,7 @@ internal sealed partial class DeviceConnection : IDeviceSink
         _ws.Abort();
     }
 
-    private void Touch() => Volatile.Write(ref _lastReceivedMs, Environment.TickCount64);
+    private void Touch() => Volatile.Write(ref _lastReceived, _time.GetTimestamp());
 
     [LoggerMessage(2001, LogLevel.Debug, "Device {DeviceId} connected")]
     public static partial void LogConnected(ILogger logger, string deviceId);
@@ -122,4 +125,7 @@ internal sealed partial class DeviceConnection : IDeviceSink
 
     [LoggerMessage(2005, LogLevel.Debug, "Connection of device {DeviceId} ended with an error")]
     private static partial void LogConnectionError(ILogger logger, string deviceId, Exception ex);
+
+    [LoggerMessage(2006, LogLevel.Warning, "Teardown step '{Step}' of device {DeviceId} failed; the remaining steps still run")]
+    private static partial void LogTeardownStepFailed(ILogger logger, string step, string deviceId, Exception ex);
 }

@@ -11,4 +11,5 @@ namespace Chat.Server.Connections;
 /// <summary>Everything a socket's frames are dispatched to, resolved once.</summary>
 internal sealed record GatewayServices(
     MessagingService Messaging, DeliveryService Delivery, ReadService Reads, TypingService Typing,
-    PresenceService Presence, ConnectionHub Hub, Chat.Core.Storage.IUserStore Users, IBackplane Backplane, ChatMetrics Metrics, IOptions<ChatOptions> Options);
+    PresenceService Presence, ConnectionHub Hub, Chat.Core.Storage.IUserStore Users, IBackplane Backplane, ChatMetrics Metrics, IOptions<ChatOptions> Options,
+    TimeProvider Time);

@@ -1,4 +1,5 @@
 using Chat.Core;
+using Chat.Core.Background;
 using Chat.Core.Delivery;
 using Chat.Protocol;
 using Microsoft.Extensions.Options;
@@ -6,23 +7,17 @@ using Microsoft.Extensions.Options;
 namespace Chat.Server.Connections;
 
 /// <summary>One timer for all sockets: closes those that sent nothing within the idle timeout (4002).</summary>
-internal sealed class IdleSweeper(ConnectionHub hub, IOptions<ChatOptions> options) : BackgroundService
+internal sealed class IdleSweeper(ConnectionHub hub, IOptions<ChatOptions> options, TimeProvider time, ILogger<IdleSweeper> log)
+    : PeriodicService(time, log)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private readonly TimeSpan _timeout = TimeSpan.FromSeconds(options.Value.Gateway.IdleTimeoutSeconds);
+
+    protected override TimeSpan Interval => TimeSpan.FromMilliseconds(Math.Clamp(_timeout.TotalMilliseconds / 10, 100, 5000));
+
+    protected override Task StepAsync(CancellationToken ct)
     {
-        long timeoutMs = (long)(options.Value.Gateway.IdleTimeoutSeconds * 1000);
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Clamp(timeoutMs / 10, 100, 5000)));
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                long now = Environment.TickCount64;
-                foreach (var sink in hub.All())
-                    if (sink is DeviceConnection c && now - c.LastReceivedMs > timeoutMs) c.Close(CloseCodes.IdleTimeout);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
+        foreach (var sink in hub.All())
+            if (sink is DeviceConnection c && c.SilentFor > _timeout) c.Close(CloseCodes.IdleTimeout);
+        return Task.CompletedTask;
     }
 }

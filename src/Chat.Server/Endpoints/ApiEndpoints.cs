@@ -33,13 +33,13 @@ internal static class ApiEndpoints
             await auth.LogoutAsync(Http.BearerToken(http)!, Http.User(http), ct);
             return Results.NoContent();
         });
-        authed.MapGet("/devices", async (HttpContext http, IUserStore users, ConnectionHub hub, CancellationToken ct) =>
+        authed.MapGet("/devices", async (HttpContext http, IUserStore users, ConnectionHub hub, TimeProvider time, CancellationToken ct) =>
         {
             var me = Http.User(http);
             var devices = await users.ListDevicesAsync(me.UserId, ct);
             var online = hub.DevicesOf(me.UserId).Select(d => d.DeviceId).ToHashSet();
             return Results.Json(new DeviceList(devices.Select(d =>
-                new DeviceDto(d.DeviceId, d.DeviceName, d.CreatedAt, online.Contains(d.DeviceId) ? Chat.Core.Domain.Clock.NowMs() : d.LastActive, online.Contains(d.DeviceId))).ToList()),
+                new DeviceDto(d.DeviceId, d.DeviceName, d.CreatedAt, online.Contains(d.DeviceId) ? Chat.Core.Domain.TimeProviderExtensions.NowMs(time) : d.LastActive, online.Contains(d.DeviceId))).ToList()),
                 json.DeviceList);
         });
         authed.MapDelete("/devices/{deviceId}", async (string deviceId, HttpContext http, AuthService auth, CancellationToken ct) =>

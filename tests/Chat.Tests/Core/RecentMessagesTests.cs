@@ -1,13 +1,18 @@
+using Chat.Core;
+using Chat.Core.Diagnostics;
 using Chat.Core.Messaging;
+using Microsoft.Extensions.Options;
 
 namespace Chat.Tests.Core;
 
 public sealed class RecentMessagesTests
 {
+    private static RecentMessages NewRecent() => new(Options.Create(new ChatOptions()), new ChatMetrics());
+
     [Fact]
     public void Senders_are_answered_from_memory_only_for_a_contiguous_known_range()
     {
-        var recent = new RecentMessages();
+        var recent = NewRecent();
         recent.Add("m1", "c", 1, "alice");
         recent.Add("m2", "c", 2, "bob");
         recent.Add("m3", "c", 3, "alice");
@@ -27,7 +32,7 @@ public sealed class RecentMessagesTests
     [Fact]
     public void Ranges_older_than_the_ring_fall_back_to_the_store()
     {
-        var recent = new RecentMessages();
+        var recent = NewRecent();
         for (int seq = 1; seq <= 100; seq++) recent.Add($"m{seq}", "c", seq, seq % 2 == 0 ? "a" : "b");
         Assert.Null(recent.Senders("c", 0, 100, "x"));
         Assert.Equal(2, recent.Senders("c", 90, 100, "x")!.Count);

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -37,8 +38,13 @@ public sealed class TestServer : IAsyncDisposable
     /// <param name="settings">Configuration overrides, e.g. ("Chat:RateLimit:MessagesPerMinute", "0").</param>
     public static Task<TestServer> StartAsync(params (string Key, string Value)[] settings) => StartAsync(null, settings);
 
-    public static Task<TestServer> StartAsync(string? dataDir, params (string Key, string Value)[] settings)
+    public static Task<TestServer> StartAsync(string? dataDir, params (string Key, string Value)[] settings) =>
+        StartWithAsync(new TestServerSetup(DataDir: dataDir), settings);
+
+    /// <summary>Starts with a setup beyond configuration: a clock of the test's own, extra service registrations.</summary>
+    public static Task<TestServer> StartWithAsync(TestServerSetup setup, params (string Key, string Value)[] settings)
     {
+        string? dataDir = setup.DataDir;
         dataDir ??= Path.Combine(Path.GetTempPath(), "chat-tests", Guid.NewGuid().ToString("N"));
         var errors = new ConcurrentQueue<string>();
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
@@ -47,6 +53,12 @@ public sealed class TestServer : IAsyncDisposable
             b.UseSetting("Chat:RateLimit:MessagesPerMinute", "0");
             foreach (var (key, value) in settings) b.UseSetting(key, value);
             b.ConfigureLogging(l => l.AddProvider(new ErrorCollector(errors)));
+            b.ConfigureTestServices(services =>
+            {
+                // Registered after the server's own TimeProvider.System, so this one is resolved.
+                if (setup.Time is { } time) services.AddSingleton(time);
+                setup.Services?.Invoke(services);
+            });
         });
         factory.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
         factory.StartServer();
@@ -121,3 +133,7 @@ public sealed class TestServer : IAsyncDisposable
         }
     }
 }
+
+/// <param name="Time">The server's clock, e.g. a FakeTimeProvider the test advances (see <see cref="FakeClock"/>).</param>
+/// <param name="Services">Registrations applied after the server's own (they replace them), e.g. a failing decorator.</param>
+public sealed record TestServerSetup(TimeProvider? Time = null, Action<IServiceCollection>? Services = null, string? DataDir = null);

@@ -1,21 +1,34 @@
 using System.Text.Json;
 using Chat.Client;
 using Chat.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Chat.Tests.Protocol;
 
-/// <summary>PROTOCOL.md presence: subscribe, online / away / offline with a grace period, last_seen, only real changes.</summary>
+/// <summary>
+/// PROTOCOL.md presence: subscribe, online / away / offline with a grace period, last_seen, only real changes.
+/// The server runs on a fake clock where a grace period or idle timeout matters: the test moves time itself.
+/// </summary>
 public sealed class PresenceTests
 {
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(250);
+
     private static Task<JsonElement> NextPresence(ChatSocket s, string userId) =>
         s.NextAsync(f => f.Type() == "presence_update" && f.Str("user_id") == userId, ProtocolKit.Wait);
 
     private static Task Subscribe(ChatSocket s, params string[] ids) => s.SendFrameAsync(new { type = "presence_subscribe", user_ids = ids });
 
+    private static Task<JsonElement> NextPresenceAsTimePasses(FakeTimeProvider clock, ChatSocket s, string userId, Func<Task>? eachStep = null) =>
+        clock.AdvanceUntilAsync(s, f => f.Type() == "presence_update" && f.Str("user_id") == userId, Step, TimeSpan.FromSeconds(30), eachStep);
+
+    private static Task<TestServer> StartAsync(FakeTimeProvider clock, params (string Key, string Value)[] settings) =>
+        TestServer.StartWithAsync(new TestServerSetup(clock), settings);
+
     [Fact]
     public async Task Subscribe_gets_current_state_at_once_then_online_away_online_offline_with_last_seen()
     {
-        await using var server = await TestServer.StartAsync(("Chat:Presence:GraceSeconds", "1"));
+        var clock = FakeClock.New();
+        await using var server = await StartAsync(clock, ("Chat:Presence:GraceSeconds", "1"));
         var (_, watcher) = await server.NewUserAsync();
         var (_, u) = await server.NewUserAsync();
         var (_, u2) = await server.LoginAsync(u.Username);
@@ -29,7 +42,7 @@ public sealed class PresenceTests
         var d1 = await server.ConnectReadyAsync(u.Token);
         var online = await NextPresence(w, u.UserId);
         Assert.Equal("online", online.Str("status"));
-        Assert.InRange(online.Long("last_seen"), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 5_000, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 5_000);
+        Assert.Equal(clock.NowMs(), online.Long("last_seen")); // the clock has not moved since the device connected
 
         // Two devices: both must be away for "away".
         var d2 = await server.ConnectReadyAsync(u2.Token);
@@ -47,18 +60,17 @@ public sealed class PresenceTests
         await d1.SendFrameAsync(new { type = "set_status", status = "online" });
         await d1.FenceAsync();
         await d2.DisposeAsync();
-        await Task.Delay(1500); // longer than the grace period
+        await clock.AdvanceAsync(TimeSpan.FromSeconds(1.5), Step); // longer than the grace period
         (await w.FenceAsync()).AssertNone("presence_update");
         Assert.Equal("online", (await server.GetAsync($"/api/users/{u.UserId}", watcher.Token)).Body.Str("status"));
 
         // The last device leaves: offline only after the grace period, last_seen = when it left.
-        long leaving = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        long leaving = clock.NowMs();
         await d1.DisposeAsync();
-        var offline = await NextPresence(w, u.UserId);
-        long seenAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var offline = await NextPresenceAsTimePasses(clock, w, u.UserId);
         Assert.Equal("offline", offline.Str("status"));
-        Assert.InRange(offline.Long("last_seen"), leaving - 1_000, leaving + 1_000);
-        Assert.True(seenAt - leaving >= 900, $"offline came {seenAt - leaving} ms after leaving; the grace is 1 s");
+        // last_seen is when the device left, and offline was announced only once the grace had passed since then.
+        Assert.InRange(offline.Long("last_seen"), leaving, clock.NowMs() - 1_000);
         var rest = await server.GetAsync($"/api/users/{u.UserId}", watcher.Token);
         Assert.Equal("offline", rest.Body.Str("status"));
         Assert.Equal(offline.Long("last_seen"), rest.Body.Long("last_seen"));
@@ -69,7 +81,8 @@ public sealed class PresenceTests
     [Fact]
     public async Task Quick_reconnect_within_the_grace_period_shows_no_flicker()
     {
-        await using var server = await TestServer.StartAsync(("Chat:Presence:GraceSeconds", "2"));
+        var clock = FakeClock.New();
+        await using var server = await StartAsync(clock, ("Chat:Presence:GraceSeconds", "2"));
         var (_, watcher) = await server.NewUserAsync();
         var (_, u) = await server.NewUserAsync();
         await using var w = await server.ConnectReadyAsync(watcher.Token);
@@ -81,7 +94,7 @@ public sealed class PresenceTests
         await Task.Delay(300);
         await using var d2 = await server.ConnectReadyAsync(u.Token);
         await d2.FenceAsync();
-        await Task.Delay(2500); // past the grace period of the first connection
+        await clock.AdvanceAsync(TimeSpan.FromSeconds(2.5), Step); // past the grace period of the first connection
         (await w.FenceAsync()).AssertNone("presence_update");
         Assert.Equal("online", (await server.GetAsync($"/api/users/{u.UserId}", watcher.Token)).Body.Str("status"));
         await d1.DisposeAsync();
@@ -90,7 +103,8 @@ public sealed class PresenceTests
     [Fact]
     public async Task Unsubscribe_stops_updates_and_updates_go_only_to_subscribers()
     {
-        await using var server = await TestServer.StartAsync(("Chat:Presence:GraceSeconds", "1"));
+        var clock = FakeClock.New();
+        await using var server = await StartAsync(clock, ("Chat:Presence:GraceSeconds", "1"));
         var (_, w1) = await server.NewUserAsync();
         var (_, w2) = await server.NewUserAsync();
         var (_, u) = await server.NewUserAsync();
@@ -107,7 +121,7 @@ public sealed class PresenceTests
             await d.SendFrameAsync(new { type = "set_status", status = "away" });
             await d.FenceAsync();
         }
-        await Task.Delay(1500);
+        await clock.AdvanceAsync(TimeSpan.FromSeconds(1.5), Step); // past the grace: the user is offline now
         (await s1.FenceAsync()).AssertNone("presence_update");
         (await s2.FenceAsync()).AssertNone("presence_update");
     }
@@ -129,48 +143,49 @@ public sealed class PresenceTests
     [Fact]
     public async Task Default_grace_period_is_ten_seconds()
     {
-        await using var server = await TestServer.StartAsync(); // the defaults: 10 s grace
+        var clock = FakeClock.New();
+        await using var server = await StartAsync(clock); // the defaults: 10 s grace
         var (_, watcher) = await server.NewUserAsync();
         var (_, u) = await server.NewUserAsync();
         await using var w = await server.ConnectReadyAsync(watcher.Token);
         var d = await server.ConnectReadyAsync(u.Token);
         await Subscribe(w, u.UserId);
         Assert.Equal("online", (await NextPresence(w, u.UserId)).Str("status"));
-        long left = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        long left = clock.NowMs();
         await d.DisposeAsync();
-        await Task.Delay(3000);
+        await clock.AdvanceAsync(TimeSpan.FromSeconds(3), Step);
         Assert.Equal("online", (await server.GetAsync($"/api/users/{u.UserId}", watcher.Token)).Body.Str("status"));
-        var offline = await w.NextAsync(f => f.Type() == "presence_update" && f.Str("user_id") == u.UserId, TimeSpan.FromSeconds(20));
-        long after = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - left;
+        var offline = await NextPresenceAsTimePasses(clock, w, u.UserId);
         Assert.Equal("offline", offline.Str("status"));
-        Assert.InRange(after, 9_500, 20_000);
+        Assert.InRange(offline.Long("last_seen"), left, clock.NowMs() - 10_000);
     }
 
     [Fact]
     public async Task A_silent_connection_times_out_with_4002_and_its_user_goes_offline_after_the_grace()
     {
-        await using var server = await TestServer.StartAsync(("Chat:Gateway:IdleTimeoutSeconds", "3"), ("Chat:Presence:GraceSeconds", "1"));
+        var clock = FakeClock.New();
+        await using var server = await StartAsync(clock, ("Chat:Gateway:IdleTimeoutSeconds", "3"), ("Chat:Presence:GraceSeconds", "1"));
         var (_, watcher) = await server.NewUserAsync();
         var (_, u) = await server.NewUserAsync();
         await using var w = await server.ConnectReadyAsync(watcher.Token);
-        using var stop = new CancellationTokenSource();
-        // The watcher heartbeats to stay connected; the watched device says nothing.
-        var heartbeats = Task.Run(async () =>
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                await w.SendFrameAsync(new { type = "heartbeat" });
-                await Task.Delay(200);
-            }
-        });
+        // The watcher heartbeats at every step of the clock to stay connected; the watched device says nothing.
+        Func<Task> heartbeat = () => w.SendFrameAsync(new { type = "heartbeat" });
         await using var silent = await server.ConnectReadyAsync(u.Token);
+        long connected = clock.NowMs();
         await Subscribe(w, u.UserId);
         Assert.Equal("online", (await NextPresence(w, u.UserId)).Str("status"));
+        for (var moved = TimeSpan.Zero; !silent.Closed.IsCompleted; moved += Step)
+        {
+            Assert.True(moved < TimeSpan.FromSeconds(30), "the silent socket was never closed");
+            await heartbeat();
+            clock.Advance(Step);
+            await Task.WhenAny(silent.Closed, Task.Delay(60));
+        }
         Assert.Equal(4002, await silent.ClosedWithAsync());
-        var offline = await NextPresence(w, u.UserId);
+        Assert.True(clock.NowMs() - connected >= 3_000, "closed before the idle timeout");
+        var offline = await NextPresenceAsTimePasses(clock, w, u.UserId, heartbeat);
         Assert.Equal("offline", offline.Str("status"));
         Assert.True(offline.Long("last_seen") > 0);
-        await stop.CancelAsync();
-        await heartbeats;
+        Assert.Equal(System.Net.WebSockets.WebSocketState.Open, w.State); // the watcher, heartbeating, stayed connected
     }
 }

@@ -1,11 +1,20 @@
 using Chat.Client;
 using Chat.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Chat.Tests.Protocol;
 
-/// <summary>PROTOCOL.md typing: relayed to the other members' devices, never echoed, members only, server-side stop.</summary>
+/// <summary>
+/// PROTOCOL.md typing: relayed to the other members' devices, never echoed, members only, server-side stop.
+/// Timeouts run on a fake clock the test moves; where the clock stands still, a stop can only come from a disconnect.
+/// </summary>
 public sealed class TypingTests
 {
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(100);
+
+    private static Task<TestServer> StartAsync(FakeTimeProvider clock, params (string Key, string Value)[] settings) =>
+        TestServer.StartWithAsync(new TestServerSetup(clock), settings);
+
     [Fact]
     public async Task Typing_is_relayed_to_other_members_devices_not_echoed_and_stop_is_relayed()
     {
@@ -55,7 +64,8 @@ public sealed class TypingTests
     [Fact]
     public async Task Server_stops_typing_after_the_timeout_and_when_the_typer_disconnects()
     {
-        await using var server = await TestServer.StartAsync(("Chat:Presence:TypingTimeoutSeconds", "1"));
+        var clock = FakeClock.New();
+        await using var server = await StartAsync(clock, ("Chat:Presence:TypingTimeoutSeconds", "1"));
         var (_, a) = await server.NewUserAsync();
         var (_, b) = await server.NewUserAsync();
         string gid = (await server.PostAsync("/api/groups", new { name = "T", members = new[] { b.UserId } }, a.Token)).Body.Str("group_id")!;
@@ -65,16 +75,16 @@ public sealed class TypingTests
         {
             await sa.SendFrameAsync(new { type = "typing_start", chat_id = gid });
             await sb.NextAsync("typing_start", ProtocolKit.Wait);
-            long started = Environment.TickCount64;
-            var stop = await sb.NextAsync("typing_stop", TimeSpan.FromSeconds(5));
+            long started = clock.NowMs();
+            var stop = await clock.AdvanceUntilAsync(sb, f => f.Type() == "typing_stop", Step, TimeSpan.FromSeconds(5));
             Assert.Equal(a.UserId, stop.Str("user_id"));
             Assert.Equal(gid, stop.Str("chat_id"));
-            Assert.True(Environment.TickCount64 - started >= 700, "the stop came before the timeout");
+            Assert.True(clock.NowMs() - started >= 1_000, "the stop came before the timeout");
 
             await sa.SendFrameAsync(new { type = "typing_start", chat_id = gid });
             await sb.NextAsync("typing_start", ProtocolKit.Wait);
         }
-        // The typer's socket closed: typing_stop at once (well before another timeout would matter).
+        // The typer's socket closed: typing_stop at once (the clock stands still: no timeout can have caused it).
         var gone = await sb.NextAsync("typing_stop", TimeSpan.FromSeconds(5));
         Assert.Equal(a.UserId, gone.Str("user_id"));
         (await sb.FenceAsync()).AssertNone("typing_stop"); // exactly one
@@ -83,7 +93,8 @@ public sealed class TypingTests
     [Fact]
     public async Task Stop_on_disconnect_comes_before_the_timeout()
     {
-        await using var server = await TestServer.StartAsync(("Chat:Presence:TypingTimeoutSeconds", "30"));
+        // The clock never moves here, so the stop can only come from the disconnect.
+        await using var server = await StartAsync(FakeClock.New(), ("Chat:Presence:TypingTimeoutSeconds", "30"));
         var (_, a) = await server.NewUserAsync();
         var (_, b) = await server.NewUserAsync();
         string chat = ProtocolKit.DirectId(a.UserId, b.UserId);
@@ -100,7 +111,8 @@ public sealed class TypingTests
     [Fact]
     public async Task Repeated_typing_start_is_not_rebroadcast_within_the_throttle_window()
     {
-        await using var server = await TestServer.StartAsync(("Chat:Presence:TypingRebroadcastSeconds", "1"));
+        var clock = FakeClock.New();
+        await using var server = await StartAsync(clock, ("Chat:Presence:TypingRebroadcastSeconds", "1"));
         var (_, a) = await server.NewUserAsync();
         var (_, b) = await server.NewUserAsync();
         string chat = ProtocolKit.DirectId(a.UserId, b.UserId);
@@ -114,7 +126,7 @@ public sealed class TypingTests
         Assert.Single((await sb.FenceAsync()).OfType("typing_start"));
 
         // After the window, a refresh is broadcast again (so a client that missed the first learns it).
-        await Task.Delay(1200);
+        clock.Advance(TimeSpan.FromSeconds(1.2));
         await sa.SendFrameAsync(new { type = "typing_start", chat_id = chat });
         await sb.NextAsync("typing_start", ProtocolKit.Wait);
     }
@@ -122,7 +134,8 @@ public sealed class TypingTests
     [Fact]
     public async Task Defaults_typing_stops_after_six_seconds()
     {
-        await using var server = await TestServer.StartAsync(); // default 6 s timeout, 2 s throttle
+        var clock = FakeClock.New();
+        await using var server = await StartAsync(clock); // default 6 s timeout, 2 s throttle
         var (_, a) = await server.NewUserAsync();
         var (_, b) = await server.NewUserAsync();
         string chat = ProtocolKit.DirectId(a.UserId, b.UserId);
@@ -130,12 +143,11 @@ public sealed class TypingTests
         await using var sb = await server.ConnectReadyAsync(b.Token);
         await sa.SendFrameAsync(new { type = "typing_start", chat_id = chat });
         await sb.NextAsync("typing_start", ProtocolKit.Wait);
-        long started = Environment.TickCount64;
+        long started = clock.NowMs();
         await sa.SendFrameAsync(new { type = "typing_start", chat_id = chat }); // within 2 s: not re-broadcast
-        // Keep the socket alive without typing: heartbeats do not refresh typing.
-        var stop = await sb.NextAsync("typing_stop", TimeSpan.FromSeconds(15));
-        long elapsed = Environment.TickCount64 - started;
-        Assert.InRange(elapsed, 5_000, 15_000);
+        await sa.FenceAsync(); // handled before the clock moves (frames are handled in order)
+        var stop = await clock.AdvanceUntilAsync(sb, f => f.Type() == "typing_stop", TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(15));
+        Assert.InRange(clock.NowMs() - started, 6_000, 15_000);
         (await sb.FenceAsync()).AssertNone("typing_start");
         _ = stop;
     }
