@@ -82,6 +82,6 @@ public sealed class AuthService(IUserStore users, IBackplane backplane)
         if (!await users.RevokeDeviceAsync(userId, deviceId, ct)) throw ChatException.NotFound("Device");
         foreach (var (token, entry) in _tokenCache)
             if (entry.Principal?.DeviceId == deviceId) _tokenCache.TryRemove(token, out _);
-        await backplane.CloseDeviceAsync(userId, deviceId, CloseCodes.Unauthorized, ct);
+        await backplane.CloseDeviceAsync(new UserId(userId), new DeviceId(deviceId), CloseCodes.Unauthorized, ct);
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Chat.Core.Domain;
 
 namespace Chat.Core.Messaging;
 
@@ -12,9 +13,9 @@ public sealed class RecentMessages
     private const int MaxChats = 200_000;
     private const int TailLength = 32;
 
-    private ConcurrentDictionary<string, (string ChatId, long Seq)> _current = new(StringComparer.Ordinal);
-    private ConcurrentDictionary<string, (string ChatId, long Seq)> _previous = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Tail> _tails = new(StringComparer.Ordinal);
+    private ConcurrentDictionary<string, (ChatId ChatId, long Seq)> _current = new(StringComparer.Ordinal);
+    private ConcurrentDictionary<string, (ChatId ChatId, long Seq)> _previous = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<ChatId, Tail> _tails = new();
     // Counted here: ConcurrentDictionary.Count takes every bucket lock, too costly once per stored message.
     private int _currentCount;
     private int _tailCount;
@@ -22,17 +23,17 @@ public sealed class RecentMessages
     /// <summary>The last <see cref="TailLength"/> senders of a chat, by seq (a ring).</summary>
     private sealed class Tail
     {
-        public readonly string[] Senders = new string[TailLength];
+        public readonly UserId[] Senders = new UserId[TailLength]; // default(UserId) = not known
         public long LastSeq;
     }
 
-    public void Add(string messageId, string chatId, long seq, string senderId)
+    public void Add(string messageId, ChatId chatId, long seq, UserId senderId)
     {
         if (Interlocked.Increment(ref _currentCount) > MaxEntries)
         {
             // Two generations: the older half is dropped wholesale, no per-entry bookkeeping on the hot path.
             _previous = _current;
-            _current = new ConcurrentDictionary<string, (string, long)>(StringComparer.Ordinal);
+            _current = new ConcurrentDictionary<string, (ChatId, long)>(StringComparer.Ordinal);
             Volatile.Write(ref _currentCount, 0);
         }
         _current[messageId] = (chatId, seq);
@@ -55,21 +56,21 @@ public sealed class RecentMessages
         }
     }
 
-    public bool TryGet(string messageId, out (string ChatId, long Seq) entry) =>
+    public bool TryGet(string messageId, out (ChatId ChatId, long Seq) entry) =>
         _current.TryGetValue(messageId, out entry) || _previous.TryGetValue(messageId, out entry);
 
     /// <summary>Distinct senders of seq in (from, to] other than one user, when all of them are known here; else null.</summary>
-    public IReadOnlyList<string>? Senders(string chatId, long fromExclusive, long toInclusive, string excludeUserId)
+    public IReadOnlyList<UserId>? Senders(ChatId chatId, long fromExclusive, long toInclusive, UserId excludeUserId)
     {
         if (!_tails.TryGetValue(chatId, out var tail)) return null;
         lock (tail)
         {
             if (toInclusive > tail.LastSeq || toInclusive - fromExclusive > TailLength || tail.LastSeq - fromExclusive > TailLength) return null;
-            var senders = new List<string>(2);
+            var senders = new List<UserId>(2);
             for (long s = fromExclusive + 1; s <= toInclusive; s++)
             {
-                string? sender = tail.Senders[s % TailLength];
-                if (sender is null) return null;
+                var sender = tail.Senders[s % TailLength];
+                if (sender.Value is null) return null;
                 if (sender != excludeUserId && !senders.Contains(sender)) senders.Add(sender);
             }
             return senders;

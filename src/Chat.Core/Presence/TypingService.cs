@@ -1,5 +1,6 @@
 using Chat.Core.Chats;
 using Chat.Core.Delivery;
+using Chat.Core.Domain;
 using Chat.Protocol;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -28,12 +29,12 @@ public sealed class TypingService(MembershipCache membership, IBackplane backpla
 
     public async Task StartAsync(string userId, string deviceId, string? chatId, CancellationToken ct)
     {
-        var members = await membership.RequireMemberAsync(chatId, userId, hideForbidden: false, ct);
+        var members = await membership.RequireMemberAsync(chatId, new UserId(userId), NonMember.Forbidden, ct);
         long now = Now;
         bool broadcast;
         lock (_gate)
         {
-            var key = (members.ChatId, userId);
+            var key = (members.ChatId.Value, userId);
             if (_typing.TryGetValue(key, out var t))
             {
                 t.ExpiresAt = now + _timeoutMs;
@@ -52,8 +53,8 @@ public sealed class TypingService(MembershipCache membership, IBackplane backpla
 
     public async Task StopAsync(string userId, string? chatId, CancellationToken ct)
     {
-        var members = await membership.RequireMemberAsync(chatId, userId, hideForbidden: false, ct);
-        lock (_gate) _typing.Remove((members.ChatId, userId));
+        var members = await membership.RequireMemberAsync(chatId, new UserId(userId), NonMember.Forbidden, ct);
+        lock (_gate) _typing.Remove((members.ChatId.Value, userId));
         await RelayAsync("typing_stop", members, userId, ct);
     }
 
@@ -103,8 +104,8 @@ public sealed class TypingService(MembershipCache membership, IBackplane backpla
 
     private ValueTask RelayAsync(string type, ChatMembers members, string userId, CancellationToken ct)
     {
-        var others = members.Members.Where(m => m != userId).ToList();
+        var others = members.Members.Where(m => m.Value != userId).ToList();
         if (others.Count == 0) return ValueTask.CompletedTask;
-        return backplane.SendToUsersAsync(others, new OutboundEvent(Frames.Encode(new TypingFrame(type, members.ChatId, userId))), ct);
+        return backplane.SendToUsersAsync(others, new OutboundEvent(Frames.Encode(new TypingFrame(type, members.ChatId.Value, userId))), ct);
     }
 }
