@@ -57,7 +57,20 @@ internal readonly struct Envelope
         return buffer;
     }
 
+    /// <summary>Reads an envelope; a truncated or malformed one throws <see cref="FormatException"/> (the receiver drops it).</summary>
     public static Envelope Decode(byte[] buffer)
+    {
+        try
+        {
+            return DecodeUnchecked(buffer);
+        }
+        catch (Exception ex) when (ex is ArgumentOutOfRangeException or IndexOutOfRangeException)
+        {
+            throw new FormatException("Bad envelope: truncated.", ex);
+        }
+    }
+
+    private static Envelope DecodeUnchecked(byte[] buffer)
     {
         var span = new ReadOnlySpan<byte>(buffer);
         int at = 0;
@@ -74,7 +87,7 @@ internal readonly struct Envelope
         at += 8;
         int frameLength = BinaryPrimitives.ReadInt32LittleEndian(span[at..]);
         at += 4;
-        if (frameLength < 0 || at + frameLength > buffer.Length) throw new FormatException("Bad envelope.");
+        if (frameLength < 0 || frameLength > buffer.Length - at) throw new FormatException("Bad envelope.");
         return new Envelope
         {
             Kind = kind, Origin = origin, Users = users, Number = number,
