@@ -90,7 +90,10 @@ internal readonly struct Envelope
         if (frameLength < 0 || frameLength > buffer.Length - at) throw new FormatException("Bad envelope.");
         return new Envelope
         {
-            Kind = kind, Origin = origin, Users = users, Number = number,
+            Kind = kind,
+            Origin = origin,
+            Users = users,
+            Number = number,
             ChatId = chatId is null ? null : new ChatId(chatId),
             DeviceId = deviceId is null ? null : new DeviceId(deviceId),
             Frame = new ReadOnlyMemory<byte>(buffer, at, frameLength),

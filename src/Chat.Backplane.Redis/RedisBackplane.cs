@@ -72,8 +72,13 @@ public sealed partial class RedisBackplane : BackgroundService, IBackplane
             {
                 var envelope = new Envelope
                 {
-                    Kind = EnvelopeKind.Deliver, Origin = NodeId, Users = users, ChatId = evt.ChatId, DeviceId = evt.ExcludeDeviceId,
-                    Number = evt.Seq, Frame = evt.Payload,
+                    Kind = EnvelopeKind.Deliver,
+                    Origin = NodeId,
+                    Users = users,
+                    ChatId = evt.ChatId,
+                    DeviceId = evt.ExcludeDeviceId,
+                    Number = evt.Seq,
+                    Frame = evt.Payload,
                 };
                 publishes.Add(_redis.Subscriber.PublishAsync(_keys.NodeChannel(node), envelope.Encode()));
             }

@@ -15,8 +15,13 @@ public sealed class EnvelopeTests
         byte[] frame = Encoding.UTF8.GetBytes("{\"type\":\"new_message\",\"content\":\"héllo ✓ 👋\"}");
         var back = RoundTrip(new Envelope
         {
-            Kind = EnvelopeKind.Deliver, Origin = "node-1", Users = [new UserId("u1"), new UserId("u2")],
-            ChatId = new ChatId("u1_u2"), DeviceId = new DeviceId("d1"), Number = long.MaxValue, Frame = frame,
+            Kind = EnvelopeKind.Deliver,
+            Origin = "node-1",
+            Users = [new UserId("u1"), new UserId("u2")],
+            ChatId = new ChatId("u1_u2"),
+            DeviceId = new DeviceId("d1"),
+            Number = long.MaxValue,
+            Frame = frame,
         });
         Assert.Equal(EnvelopeKind.Deliver, back.Kind);
         Assert.Equal("node-1", back.Origin);
@@ -91,7 +96,12 @@ public sealed class EnvelopeTests
     {
         byte[] good = new Envelope
         {
-            Kind = EnvelopeKind.Deliver, Origin = "node", Users = [new UserId("u1")], ChatId = new ChatId("c"), Number = 3, Frame = "{}"u8.ToArray(),
+            Kind = EnvelopeKind.Deliver,
+            Origin = "node",
+            Users = [new UserId("u1")],
+            ChatId = new ChatId("c"),
+            Number = 3,
+            Frame = "{}"u8.ToArray(),
         }.Encode();
         for (int length = 0; length < good.Length; length++)
             Assert.Throws<FormatException>(() => Envelope.Decode(good[..length]));
