@@ -1,8 +1,11 @@
 using System.Threading.Channels;
+using Chat.Core;
 using Chat.Core.Chats;
 using Chat.Core.Delivery;
+using Chat.Core.Diagnostics;
 using Chat.Core.Domain;
 using Chat.Core.Storage;
+using Microsoft.Extensions.Options;
 
 namespace Chat.Benchmarks;
 
@@ -18,7 +21,7 @@ internal static class Fixtures
 
     /// <summary>A direct message of <paramref name="content"/> from <paramref name="from"/> to <paramref name="to"/>, as the committer hands it to the store.</summary>
     public static NewMessage DirectMessage(string from, string to, string clientMsgId, string content) =>
-        new(Ids.NewMessageId(), ChatRef.Direct(from, to), from, "device-" + from, clientMsgId, content, null, Clock.NowMs(), to);
+        new(Ids.NewMessageId(), ChatRef.Direct(from, to), from, "device-" + from, clientMsgId, content, null, TimeProvider.System.NowMs(), to);
 
     /// <summary>
     /// A group of <c>recipients + 1</c> members on one node, one live device each, the sender's device excluded:
@@ -29,17 +32,17 @@ internal static class Fixtures
     public sealed class FanOutScene
     {
         private readonly ConnectionHub _hub;
-        private readonly string[] _members;
+        private readonly UserId[] _members;
         private readonly Sink[] _sinks;
-        private readonly string _chatId = NewChatId();
-        private readonly string _senderDevice;
+        private readonly ChatId _chatId = new(NewChatId());
+        private readonly DeviceId _senderDevice;
 
         internal FanOutScene(int recipients, int queueFrames)
         {
             // The hub touches the membership cache only to invalidate a chat, which fan-out never does.
-            _hub = new ConnectionHub(new MembershipCache(null!, null!));
-            _members = Enumerable.Range(0, recipients + 1).Select(_ => NewUserId()).ToArray();
-            _sinks = _members.Select(u => new Sink(u, "device-" + u, queueFrames)).ToArray();
+            _hub = new ConnectionHub(new MembershipCache(null!, null!, Options.Create(new ChatOptions()), new ChatMetrics()));
+            _members = Enumerable.Range(0, recipients + 1).Select(_ => new UserId(NewUserId())).ToArray();
+            _sinks = _members.Select(u => new Sink(u, new DeviceId("device-" + u.Value), queueFrames)).ToArray();
             _senderDevice = _sinks[0].DeviceId;
             foreach (var sink in _sinks)
             {
@@ -71,10 +74,11 @@ internal static class Fixtures
         private readonly Channel<ReadOnlyMemory<byte>> _outbox;
         private int _closeCode;
 
-        public Sink(string userId, string deviceId, int queueFrames)
+        public Sink(UserId userId, DeviceId deviceId, int queueFrames)
         {
             UserId = userId;
             DeviceId = deviceId;
+            Cursor = new DeliveryCursor(deviceId);
             _outbox = Channel.CreateBounded<ReadOnlyMemory<byte>>(new BoundedChannelOptions(queueFrames)
             {
                 SingleReader = true,
@@ -82,10 +86,10 @@ internal static class Fixtures
             });
         }
 
-        public string UserId { get; }
-        public string DeviceId { get; }
+        public UserId UserId { get; }
+        public DeviceId DeviceId { get; }
         public long DeviceCreatedAt => 0;
-        public DeliveryCursor Cursor { get; } = new();
+        public DeliveryCursor Cursor { get; }
         public CancellationToken Aborted => CancellationToken.None;
         public ChannelReader<ReadOnlyMemory<byte>> Queue => _outbox.Reader;
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Chat.Core.Domain;
 
 namespace Chat.Backplane.Redis;
 
@@ -15,15 +16,16 @@ internal enum EnvelopeKind : byte
 /// <summary>
 /// What travels between nodes: a kind, the origin node, a few strings (user ids, chat id, excluded device), a number
 /// (seq or close code), then the frame bytes exactly as they go on the socket — already serialized by the sender,
-/// so the receiving node never parses or re-encodes JSON.
+/// so the receiving node never parses or re-encodes JSON. Ids travel as their strings; a missing chat or device id
+/// (null) is length -1, distinct from an empty one.
 /// </summary>
 internal readonly struct Envelope
 {
     public required EnvelopeKind Kind { get; init; }
     public required string Origin { get; init; }
-    public IReadOnlyList<string> Users { get; init; }
-    public string? ChatId { get; init; }
-    public string? DeviceId { get; init; }
+    public IReadOnlyList<UserId> Users { get; init; }
+    public ChatId? ChatId { get; init; }
+    public DeviceId? DeviceId { get; init; }
     public long Number { get; init; }
     public ReadOnlyMemory<byte> Frame { get; init; }
 
@@ -34,8 +36,9 @@ internal readonly struct Envelope
 
     public byte[] Encode()
     {
-        int size = 1 + Len(Origin) + 4 + Len(ChatId) + Len(DeviceId) + 8 + 4 + Frame.Length;
-        foreach (string u in Users) size += Len(u);
+        string? chatId = ChatId?.Value, deviceId = DeviceId?.Value;
+        int size = 1 + Len(Origin) + 4 + Len(chatId) + Len(deviceId) + 8 + 4 + Frame.Length;
+        foreach (var u in Users) size += Len(u.Value);
         var buffer = new byte[size];
         var span = buffer.AsSpan();
         int at = 0;
@@ -43,9 +46,9 @@ internal readonly struct Envelope
         at += Write(span[at..], Origin);
         BinaryPrimitives.WriteInt32LittleEndian(span[at..], Users.Count);
         at += 4;
-        foreach (string u in Users) at += Write(span[at..], u);
-        at += Write(span[at..], ChatId);
-        at += Write(span[at..], DeviceId);
+        foreach (var u in Users) at += Write(span[at..], u.Value);
+        at += Write(span[at..], chatId);
+        at += Write(span[at..], deviceId);
         BinaryPrimitives.WriteInt64LittleEndian(span[at..], Number);
         at += 8;
         BinaryPrimitives.WriteInt32LittleEndian(span[at..], Frame.Length);
@@ -54,7 +57,20 @@ internal readonly struct Envelope
         return buffer;
     }
 
+    /// <summary>Reads an envelope; a truncated or malformed one throws <see cref="FormatException"/> (the receiver drops it).</summary>
     public static Envelope Decode(byte[] buffer)
+    {
+        try
+        {
+            return DecodeUnchecked(buffer);
+        }
+        catch (Exception ex) when (ex is ArgumentOutOfRangeException or IndexOutOfRangeException)
+        {
+            throw new FormatException("Bad envelope: truncated.", ex);
+        }
+    }
+
+    private static Envelope DecodeUnchecked(byte[] buffer)
     {
         var span = new ReadOnlySpan<byte>(buffer);
         int at = 0;
@@ -63,23 +79,23 @@ internal readonly struct Envelope
         int count = BinaryPrimitives.ReadInt32LittleEndian(span[at..]);
         at += 4;
         if (count < 0 || count > buffer.Length) throw new FormatException("Bad envelope.");
-        var users = new string[count];
-        for (int i = 0; i < count; i++) users[i] = Read(span, ref at) ?? "";
+        var users = new UserId[count];
+        for (int i = 0; i < count; i++) users[i] = new UserId(Read(span, ref at) ?? "");
         string? chatId = Read(span, ref at);
         string? deviceId = Read(span, ref at);
         long number = BinaryPrimitives.ReadInt64LittleEndian(span[at..]);
         at += 8;
         int frameLength = BinaryPrimitives.ReadInt32LittleEndian(span[at..]);
         at += 4;
-        if (frameLength < 0 || at + frameLength > buffer.Length) throw new FormatException("Bad envelope.");
+        if (frameLength < 0 || frameLength > buffer.Length - at) throw new FormatException("Bad envelope.");
         return new Envelope
         {
             Kind = kind,
             Origin = origin,
             Users = users,
-            ChatId = chatId,
-            DeviceId = deviceId,
             Number = number,
+            ChatId = chatId is null ? null : new ChatId(chatId),
+            DeviceId = deviceId is null ? null : new DeviceId(deviceId),
             Frame = new ReadOnlyMemory<byte>(buffer, at, frameLength),
         };
     }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Chat.Core.Delivery;
 using Chat.Core.Diagnostics;
+using Chat.Core.Domain;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -25,7 +26,7 @@ public sealed partial class RedisBackplane : BackgroundService, IBackplane
     private readonly ChatMetrics _metrics;
     private readonly ILogger<RedisBackplane> _log;
     private readonly RedisBackplaneOptions _options;
-    private readonly ConcurrentDictionary<string, Route> _routes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<UserId, Route> _routes = new();
     // Register/unregister of one user on this node must not interleave (an unregister could erase a fresh register).
     private readonly SemaphoreSlim[] _userLocks = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
     private readonly SemaphoreSlim _refreshNow = new(0, 1);
@@ -57,7 +58,7 @@ public sealed partial class RedisBackplane : BackgroundService, IBackplane
 
     // ---- IBackplane ------------------------------------------------------------------------------------------------
 
-    public async ValueTask SendToUsersAsync(IReadOnlyCollection<string> userIds, OutboundEvent evt, CancellationToken ct)
+    public async ValueTask SendToUsersAsync(IReadOnlyCollection<UserId> userIds, OutboundEvent evt, CancellationToken ct)
     {
         // Devices on this node get the event straight away, without a round trip through Redis.
         _hub.DeliverLocal(userIds, evt);
@@ -90,26 +91,26 @@ public sealed partial class RedisBackplane : BackgroundService, IBackplane
         }
     }
 
-    public async ValueTask CloseDeviceAsync(string userId, string deviceId, int closeCode, CancellationToken ct)
+    public async ValueTask CloseDeviceAsync(UserId userId, DeviceId deviceId, int closeCode, CancellationToken ct)
     {
         _hub.CloseLocal(deviceId, closeCode);
         // Broadcast, not routed: a revoked device must close wherever it is, even if the route cache is stale.
         await BroadcastAsync(new Envelope { Kind = EnvelopeKind.CloseDevice, Origin = NodeId, Users = [userId], DeviceId = deviceId, Number = closeCode });
     }
 
-    public async ValueTask PublishPresenceAsync(string userId, ReadOnlyMemory<byte> presenceFrame, CancellationToken ct)
+    public async ValueTask PublishPresenceAsync(UserId userId, ReadOnlyMemory<byte> presenceFrame, CancellationToken ct)
     {
         _hub.PresenceLocal(userId, presenceFrame);
         await BroadcastAsync(new Envelope { Kind = EnvelopeKind.Presence, Origin = NodeId, Users = [userId], Frame = presenceFrame });
     }
 
-    public async ValueTask InvalidateChatAsync(string chatId, CancellationToken ct)
+    public async ValueTask InvalidateChatAsync(ChatId chatId, CancellationToken ct)
     {
         _hub.InvalidateLocal(chatId);
         await BroadcastAsync(new Envelope { Kind = EnvelopeKind.InvalidateChat, Origin = NodeId, ChatId = chatId });
     }
 
-    public async ValueTask RegisterAsync(string userId, string deviceId, CancellationToken ct)
+    public async ValueTask RegisterAsync(UserId userId, DeviceId deviceId, CancellationToken ct)
     {
         var gate = LockOf(userId);
         await gate.WaitAsync(ct);
@@ -118,7 +119,7 @@ public sealed partial class RedisBackplane : BackgroundService, IBackplane
             if (!_redis.IsConnected) return; // the refresh after reconnect registers it
             var db = _redis.Db;
             long expires = NowMs() + _ttlMs;
-            var key = _keys.Routes(userId);
+            var key = _keys.Routes(userId.Value);
             await Task.WhenAll(db.SortedSetAddAsync(key, NodeId, expires), db.KeyExpireAsync(key, TimeSpan.FromMilliseconds(_ttlMs * 2)));
             // Other nodes may hold "this user has no device here" in their route cache: tell them to look again.
             await BroadcastAsync(new Envelope { Kind = EnvelopeKind.UserMoved, Origin = NodeId, Users = [userId] });
@@ -133,7 +134,7 @@ public sealed partial class RedisBackplane : BackgroundService, IBackplane
         }
     }
 
-    public async ValueTask UnregisterAsync(string userId, string deviceId, CancellationToken ct)
+    public async ValueTask UnregisterAsync(UserId userId, DeviceId deviceId, CancellationToken ct)
     {
         var gate = LockOf(userId);
         await gate.WaitAsync(ct);
@@ -141,7 +142,7 @@ public sealed partial class RedisBackplane : BackgroundService, IBackplane
         {
             // The hub already dropped this device; keep the route while another device of the user is still here.
             if (!_hub.DevicesOf(userId).IsEmpty || !_redis.IsConnected) return;
-            await _redis.Db.SortedSetRemoveAsync(_keys.Routes(userId), NodeId);
+            await _redis.Db.SortedSetRemoveAsync(_keys.Routes(userId.Value), NodeId);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
@@ -156,12 +157,12 @@ public sealed partial class RedisBackplane : BackgroundService, IBackplane
     // ---- routing ---------------------------------------------------------------------------------------------------
 
     /// <summary>The other nodes holding devices of these users, each with the users it holds. One batched lookup for cache misses.</summary>
-    private async Task<Dictionary<string, List<string>>> RouteAsync(IReadOnlyCollection<string> userIds)
+    private async Task<Dictionary<string, List<UserId>>> RouteAsync(IReadOnlyCollection<UserId> userIds)
     {
         long nowTicks = Environment.TickCount64;
-        var byNode = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        List<string>? misses = null;
-        foreach (string user in userIds)
+        var byNode = new Dictionary<string, List<UserId>>(StringComparer.Ordinal);
+        List<UserId>? misses = null;
+        foreach (var user in userIds)
         {
             if (_routes.TryGetValue(user, out var r) && r.ExpiresAtTicks > nowTicks) Add(byNode, user, r.Nodes);
             else (misses ??= []).Add(user);
@@ -170,7 +171,7 @@ public sealed partial class RedisBackplane : BackgroundService, IBackplane
         {
             var db = _redis.Db;
             double now = NowMs();
-            var lookups = misses.ConvertAll(u => db.SortedSetRangeByScoreAsync(_keys.Routes(u), now, double.PositiveInfinity));
+            var lookups = misses.ConvertAll(u => db.SortedSetRangeByScoreAsync(_keys.Routes(u.Value), now, double.PositiveInfinity));
             await Task.WhenAll(lookups);
             if (_routes.Count > 200_000) _routes.Clear();
             for (int i = 0; i < misses.Count; i++)
@@ -182,7 +183,7 @@ public sealed partial class RedisBackplane : BackgroundService, IBackplane
         }
         return byNode;
 
-        void Add(Dictionary<string, List<string>> map, string user, string[] nodes)
+        void Add(Dictionary<string, List<UserId>> map, UserId user, string[] nodes)
         {
             foreach (string node in nodes)
             {
@@ -230,17 +231,17 @@ public sealed partial class RedisBackplane : BackgroundService, IBackplane
                 case EnvelopeKind.Deliver:
                     _hub.DeliverLocal(e.Users, new OutboundEvent(e.Frame, e.ChatId, e.Number, e.DeviceId));
                     break;
-                case EnvelopeKind.CloseDevice when e.DeviceId is not null:
-                    _hub.CloseLocal(e.DeviceId, (int)e.Number);
+                case EnvelopeKind.CloseDevice when e.DeviceId is { } device:
+                    _hub.CloseLocal(device, (int)e.Number);
                     break;
                 case EnvelopeKind.Presence when e.Users.Count == 1:
                     _hub.PresenceLocal(e.Users[0], e.Frame);
                     break;
-                case EnvelopeKind.InvalidateChat when e.ChatId is not null:
-                    _hub.InvalidateLocal(e.ChatId);
+                case EnvelopeKind.InvalidateChat when e.ChatId is { } chat:
+                    _hub.InvalidateLocal(chat);
                     break;
                 case EnvelopeKind.UserMoved:
-                    foreach (string u in e.Users) _routes.TryRemove(u, out _);
+                    foreach (var u in e.Users) _routes.TryRemove(u, out _);
                     break;
             }
         }
@@ -301,7 +302,7 @@ public sealed partial class RedisBackplane : BackgroundService, IBackplane
     /// </summary>
     private async Task RefreshAsync(bool restore)
     {
-        var devices = _hub.All().Select(s => (s.UserId, s.DeviceId)).ToList();
+        var devices = _hub.All().Select(s => (UserId: s.UserId.Value, DeviceId: s.DeviceId.Value)).ToList();
         var db = _redis.Db;
         long expires = NowMs() + _ttlMs;
         var keyTtl = TimeSpan.FromMilliseconds(_ttlMs * 2);
@@ -343,7 +344,7 @@ public sealed partial class RedisBackplane : BackgroundService, IBackplane
         base.Dispose();
     }
 
-    private SemaphoreSlim LockOf(string userId) => _userLocks[(userId.GetHashCode() & int.MaxValue) % _userLocks.Length];
+    private SemaphoreSlim LockOf(UserId userId) => _userLocks[(userId.GetHashCode() & int.MaxValue) % _userLocks.Length];
 
     private static long NowMs() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 

@@ -1,4 +1,5 @@
 using Chat.Core.Delivery;
+using Chat.Core.Domain;
 using Chat.Core.Presence;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -114,7 +115,7 @@ public sealed partial class RedisPresenceStore(
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             Warn(ex);
-            int here = hub.DevicesOf(userId).Length;
+            int here = hub.DevicesOf(new UserId(userId)).Length;
             return new PresenceFacts(userId, Math.Max(here, 1), away ? 0 : 1, now, PresenceStatus.Offline);
         }
     }
@@ -130,7 +131,7 @@ public sealed partial class RedisPresenceStore(
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             Warn(ex);
-            int here = hub.DevicesOf(userId).Length;
+            int here = hub.DevicesOf(new UserId(userId)).Length;
             return new PresenceFacts(userId, here, here, now, PresenceStatus.Online);
         }
     }
@@ -153,7 +154,7 @@ public sealed partial class RedisPresenceStore(
             Warn(ex);
             return ids.ConvertAll(u =>
             {
-                int here = hub.DevicesOf(u).Length;
+                int here = hub.DevicesOf(new UserId(u)).Length;
                 return new PresenceFacts(u, here, here, here > 0 ? now : 0, PresenceStatus.Offline);
             });
         }

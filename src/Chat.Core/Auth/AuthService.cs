@@ -83,6 +83,6 @@ public sealed class AuthService(IUserStore users, IBackplane backplane, IOptions
     {
         if (!await users.RevokeDeviceAsync(userId, deviceId, ct)) throw ChatException.NotFound("Device");
         _tokenCache.RemoveWhere((_, entry) => entry.Principal?.DeviceId == deviceId);
-        await backplane.CloseDeviceAsync(userId, deviceId, CloseCodes.Unauthorized, ct);
+        await backplane.CloseDeviceAsync(new UserId(userId), new DeviceId(deviceId), CloseCodes.Unauthorized, ct);
     }
 }

@@ -6,13 +6,32 @@ using Microsoft.Extensions.Options;
 
 namespace Chat.Core.Chats;
 
-public sealed class ChatMembers(string chatId, bool isGroup, IReadOnlyList<string> members)
+public sealed class ChatMembers
 {
-    private readonly HashSet<string> _set = new(members, StringComparer.Ordinal);
-    public string ChatId { get; } = chatId;
-    public bool IsGroup { get; } = isGroup;
-    public IReadOnlyList<string> Members { get; } = members;
-    public bool Contains(string userId) => _set.Contains(userId);
+    private readonly HashSet<UserId> _set;
+
+    public ChatMembers(ChatId chatId, bool isGroup, IReadOnlyList<string> members)
+    {
+        ChatId = chatId;
+        IsGroup = isGroup;
+        // Wrapped once when the entry is loaded: every send fans out to this list without converting anything.
+        Members = UserId.From(members);
+        _set = [.. Members];
+    }
+
+    public ChatId ChatId { get; }
+    public bool IsGroup { get; }
+    public IReadOnlyList<UserId> Members { get; }
+    public bool Contains(UserId userId) => _set.Contains(userId);
+}
+
+/// <summary>What a caller that is not a member of the chat is told.</summary>
+public enum NonMember
+{
+    /// <summary><c>forbidden</c>: the socket says the chat exists and the user is not in it.</summary>
+    Forbidden,
+    /// <summary><c>not_found</c>: REST does not reveal that the chat exists.</summary>
+    NotFound,
 }
 
 /// <summary>
@@ -24,6 +43,9 @@ public sealed class MembershipCache(IGroupStore groups, IUserStore users, IOptio
     private readonly BoundedCache<string, ChatMembers> _cache = new("memberships", options.Value.Caches.Memberships, metrics, StringComparer.Ordinal);
 
     /// <summary>The chat's members, or null when no such chat exists.</summary>
+    public ValueTask<ChatMembers?> GetAsync(ChatId chatId, CancellationToken ct) => GetAsync(chatId.Value, ct);
+
+    /// <summary>The chat's members, or null when no such chat exists (or the id is malformed).</summary>
     public async ValueTask<ChatMembers?> GetAsync(string? chatId, CancellationToken ct)
     {
         if (!ChatRef.TryParse(chatId, out var chat)) return null;
@@ -34,29 +56,29 @@ public sealed class MembershipCache(IGroupStore groups, IUserStore users, IOptio
         {
             var found = await users.GetUsersAsync(chat.UserA == chat.UserB ? [chat.UserA!] : [chat.UserA!, chat.UserB!], ct);
             int expected = chat.UserA == chat.UserB ? 1 : 2;
-            loaded = found.Count == expected ? new ChatMembers(chat.Id, false, found.Select(u => u.UserId).ToArray()) : null;
+            loaded = found.Count == expected ? new ChatMembers(new ChatId(chat.Id), false, found.Select(u => u.UserId).ToArray()) : null;
         }
         else
         {
             var members = await groups.GetMembersAsync(chat.Id, ct);
-            loaded = members.Count > 0 ? new ChatMembers(chat.Id, true, members) : null;
+            loaded = members.Count > 0 ? new ChatMembers(new ChatId(chat.Id), true, members) : null;
         }
         if (loaded is null) return null;
         _cache.Set(chat.Id, loaded);
         return loaded;
     }
 
-    /// <summary>Members of a chat the user belongs to; throws not_found / forbidden otherwise.</summary>
-    /// <param name="hideForbidden">REST answers 404 to non-members (it does not reveal that the chat exists).</param>
-    public async ValueTask<ChatMembers> RequireMemberAsync(string? chatId, string userId, bool hideForbidden, CancellationToken ct)
+    /// <summary>Members of a chat the user belongs to; throws not_found, or for a non-member what <paramref name="nonMember"/> says.</summary>
+    /// <param name="chatId">As the client sent it: null, empty or malformed ids are refused here.</param>
+    public async ValueTask<ChatMembers> RequireMemberAsync(string? chatId, UserId userId, NonMember nonMember, CancellationToken ct)
     {
         // A frame without a chat_id is malformed, not a reference to a chat that does not exist.
         if (string.IsNullOrEmpty(chatId)) throw ChatException.Invalid("chat_id is required.");
         var members = await GetAsync(chatId, ct) ?? throw ChatException.NotFound("Chat");
         if (!members.Contains(userId))
-            throw hideForbidden ? ChatException.NotFound("Chat") : ChatException.Forbidden("You are not a member of this chat.");
+            throw nonMember == NonMember.NotFound ? ChatException.NotFound("Chat") : ChatException.Forbidden("You are not a member of this chat.");
         return members;
     }
 
-    public void Invalidate(string chatId) => _cache.TryRemove(chatId);
+    public void Invalidate(ChatId chatId) => _cache.TryRemove(chatId.Value);
 }

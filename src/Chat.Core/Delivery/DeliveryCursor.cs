@@ -1,26 +1,49 @@
+using Chat.Core.Domain;
+
 namespace Chat.Core.Delivery;
 
+/// <summary>What catch-up does with a stored message it read for a device (<see cref="DeliveryCursor.Plan"/>).</summary>
+public enum CatchUpStep
+{
+    /// <summary>The connection already has it (pushed live or earlier in this catch-up): nothing to do.</summary>
+    AlreadyPushed,
+    /// <summary>Send it, then <see cref="DeliveryCursor.Advance"/>.</summary>
+    Push,
+    /// <summary>The device does not need it (its own message, or already acknowledged): just <see cref="DeliveryCursor.Advance"/>.</summary>
+    StepOver,
+}
+
 /// <summary>
-/// Keeps one connection's <c>new_message</c> stream in seq order per chat, with no gaps and no repeats.
-/// Live events are pushed only when they are exactly the next seq of their chat; anything else
-/// (a gap, a chat the connection has not caught up on yet) marks the chat dirty, and the resync loop
-/// reads the missing range from the store. Own messages advance the cursor without being sent.
+/// The one owner of a connection's delivery state: per chat the highest seq pushed (or stepped over), which chats
+/// need a resync from the store, whether the connect-time catch-up has finished, and who runs the resync loop.
+/// Its rule: the <c>new_message</c> stream of a connection is in seq order per chat, with no gaps and no repeats,
+/// and without the device's own messages (the device got an ack for those, not the event).
+/// <list type="bullet">
+/// <item>Live events (<see cref="Offer"/>) are pushed only when they are exactly the next seq of their chat; anything
+/// else (a gap, a chat the connection has not caught up on yet) marks the chat dirty and claims the resync loop.</item>
+/// <item>Own messages are stepped over when stored (<see cref="NoteOwn"/>) and during catch-up (<see cref="Plan"/>).</item>
+/// <item>Catch-up and resync (in <see cref="DeliveryService"/>) read the store and ask <see cref="Plan"/> per message.</item>
+/// </list>
+/// One per socket: two sockets of one device each have their own stream. Thread-safe.
 /// </summary>
-public sealed class DeliveryCursor
+public sealed class DeliveryCursor(DeviceId device)
 {
     private readonly object _gate = new();
-    private readonly Dictionary<string, long> _pushed = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
+    private readonly Dictionary<ChatId, long> _pushed = [];
+    private readonly HashSet<ChatId> _dirty = [];
     private bool _live;            // false until the connect-time catch-up has finished
     private bool _resyncRunning;
-    private string? _resyncing;
+    private ChatId? _resyncing;
     private Action? _startResync;
+
+    /// <summary>The device whose messages this connection gets acks for, not events.</summary>
+    public DeviceId Device { get; } = device;
 
     /// <summary>Set by the catch-up runner: how to start the resync loop when a chat turns dirty.</summary>
     public void Attach(Action startResync) => _startResync = startResync;
 
     /// <summary>A live new_message for this device. Pushes it when in order; otherwise schedules a resync of its chat.</summary>
-    public void Offer(IDeviceSink sink, string chatId, long seq, ReadOnlyMemory<byte> frame)
+    public void Offer(IDeviceSink sink, ChatId chatId, long seq, ReadOnlyMemory<byte> frame)
     {
         bool start = false;
         lock (_gate)
@@ -39,12 +62,16 @@ public sealed class DeliveryCursor
                 _dirty.Add(chatId);
                 start = TryClaimResync();
             }
+            // else: seq <= pushed, a repeat (e.g. resync already sent it): dropped.
         }
         if (start) _startResync?.Invoke();
     }
 
-    /// <summary>The device's own message was stored (it got the ack, not the event): step over it.</summary>
-    public void NoteOwn(string chatId, long seq)
+    /// <summary>
+    /// The device's own message was stored (it got the ack, not the event): step over it when it is the next seq.
+    /// Otherwise nothing happens here: the next live event then shows the gap, and the resync steps over it.
+    /// </summary>
+    public void NoteOwn(ChatId chatId, long seq)
     {
         lock (_gate)
         {
@@ -54,13 +81,28 @@ public sealed class DeliveryCursor
         }
     }
 
-    public long? Pushed(string chatId)
+    /// <summary>
+    /// Catch-up/resync: what to do with a stored message of the chat. <paramref name="ackedSeq"/> is the highest seq the
+    /// device acknowledged in the chat (including acks not yet flushed to the store).
+    /// </summary>
+    public CatchUpStep Plan(ChatId chatId, long seq, DeviceId sender, long ackedSeq)
+    {
+        lock (_gate)
+        {
+            if (_pushed.TryGetValue(chatId, out long p) && p >= seq) return CatchUpStep.AlreadyPushed;
+        }
+        // A device's own messages count as acknowledged by it.
+        return sender == Device || ackedSeq >= seq ? CatchUpStep.StepOver : CatchUpStep.Push;
+    }
+
+    /// <summary>The highest seq pushed (or stepped over) in the chat; null when this connection knows nothing of it yet.</summary>
+    public long? Pushed(ChatId chatId)
     {
         lock (_gate) return _pushed.TryGetValue(chatId, out long p) ? p : null;
     }
 
     /// <summary>Records that everything up to <paramref name="seq"/> of the chat has been pushed (or skipped).</summary>
-    public void Advance(string chatId, long seq)
+    public void Advance(ChatId chatId, long seq)
     {
         lock (_gate)
         {
@@ -68,7 +110,7 @@ public sealed class DeliveryCursor
         }
     }
 
-    /// <summary>Catch-up done: live events flow from now on. Returns true when chats turned dirty meanwhile.</summary>
+    /// <summary>Catch-up done: live events flow from now on. Returns true when chats turned dirty meanwhile (the caller runs the resync).</summary>
     public bool GoLive()
     {
         lock (_gate)
@@ -79,7 +121,7 @@ public sealed class DeliveryCursor
     }
 
     /// <summary>Takes the next dirty chat for the resync loop, or ends the loop (returns null) when none is left.</summary>
-    public string? NextDirty()
+    public ChatId? NextDirty()
     {
         lock (_gate)
         {
@@ -89,7 +131,7 @@ public sealed class DeliveryCursor
                 _resyncRunning = false;
                 return null;
             }
-            string chat = _dirty.First();
+            var chat = _dirty.First();
             _dirty.Remove(chat);
             _resyncing = chat;
             return chat;
@@ -97,7 +139,7 @@ public sealed class DeliveryCursor
     }
 
     /// <summary>Marks a chat for another resync pass (a page was full).</summary>
-    public void MarkDirty(string chatId)
+    public void MarkDirty(ChatId chatId)
     {
         lock (_gate) _dirty.Add(chatId);
     }

@@ -1,4 +1,5 @@
 using Chat.Core.Chats;
+using Chat.Core.Domain;
 using Chat.Core.Messaging;
 using Chat.Core.Storage;
 using Chat.Protocol;
@@ -10,7 +11,8 @@ namespace Chat.Core.Delivery;
 
 /// <summary>
 /// Device acks → delivered pointers (coalesced in memory, written in batches every few ms) → delivery receipts;
-/// and the connect-time catch-up / gap resync that pushes a device what it has not acknowledged.
+/// and the connect-time catch-up / gap resync that pushes a device what it has not acknowledged. What a connection
+/// has been pushed is its <see cref="DeliveryCursor"/>'s; this service reads the store and asks the cursor.
 /// </summary>
 public sealed partial class DeliveryService(
     IMessageStore messages, IPointerStore pointers, MembershipCache membership, RecentMessages recent,
@@ -18,24 +20,24 @@ public sealed partial class DeliveryService(
 {
     private const int PageSize = 500;
     private readonly object _gate = new();
-    private Dictionary<(string DeviceId, string ChatId), (string UserId, long Seq, string MessageId)> _pending = [];
+    private Dictionary<(DeviceId DeviceId, ChatId ChatId), (UserId UserId, long Seq, string MessageId)> _pending = [];
     // The batch being written right now: still "acked" for catch-up until the store has it, or a reconnect that
     // lands during a slow flush would be pushed messages it already acknowledged.
-    private Dictionary<(string DeviceId, string ChatId), (string UserId, long Seq, string MessageId)> _flushing = [];
+    private Dictionary<(DeviceId DeviceId, ChatId ChatId), (UserId UserId, long Seq, string MessageId)> _flushing = [];
     // The best delivered seq per (user, chat) known to this node: receipts go out only when it rises.
-    private readonly Dictionary<(string UserId, string ChatId), long> _userDelivered = [];
+    private readonly Dictionary<(UserId UserId, ChatId ChatId), long> _userDelivered = [];
     private readonly TimeSpan _flushEvery = TimeSpan.FromMilliseconds(options.Value.Commit.PointerFlushMs);
 
     /// <summary>A device acknowledged everything in a chat up to this message.</summary>
-    public async ValueTask AckAsync(string userId, string deviceId, string? messageId, CancellationToken ct)
+    public async ValueTask AckAsync(UserId userId, DeviceId deviceId, string? messageId, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(messageId)) throw ChatException.Invalid("message_id is required.");
         if (!recent.TryGet(messageId, out var entry))
         {
             var m = await messages.GetMessageAsync(messageId, ct) ?? throw ChatException.NotFound("Message");
-            entry = (m.ChatId, m.Seq);
+            entry = (new ChatId(m.ChatId), m.Seq);
         }
-        await membership.RequireMemberAsync(entry.ChatId, userId, hideForbidden: false, ct);
+        await membership.RequireMemberAsync(entry.ChatId.Value, userId, NonMember.Forbidden, ct);
         lock (_gate)
         {
             var key = (deviceId, entry.ChatId);
@@ -44,25 +46,24 @@ public sealed partial class DeliveryService(
         }
     }
 
-    /// <summary>The delivered pointer of a device including acks not yet flushed.</summary>
     /// <summary>
     /// This device's acks that may not be in the store yet (pending or being flushed), by chat. Catch-up takes it
     /// BEFORE reading the store: an ack is always in memory or already stored, so memory-then-store sees it even when
     /// a flush commits (and leaves memory) between the two reads.
     /// </summary>
-    private Dictionary<string, long> UnflushedAcks(string deviceId)
+    private Dictionary<ChatId, long> UnflushedAcks(DeviceId deviceId)
     {
-        var acked = new Dictionary<string, long>(StringComparer.Ordinal);
+        var acked = new Dictionary<ChatId, long>();
         lock (_gate)
         {
-            foreach (var source in (ReadOnlySpan<Dictionary<(string DeviceId, string ChatId), (string UserId, long Seq, string MessageId)>>)[_pending, _flushing])
+            foreach (var source in (ReadOnlySpan<Dictionary<(DeviceId DeviceId, ChatId ChatId), (UserId UserId, long Seq, string MessageId)>>)[_pending, _flushing])
                 foreach (var ((device, chat), value) in source)
                     if (device == deviceId && (!acked.TryGetValue(chat, out long seq) || value.Seq > seq)) acked[chat] = value.Seq;
         }
         return acked;
     }
 
-    private long PendingFor(string deviceId, string chatId)
+    private long PendingFor(DeviceId deviceId, ChatId chatId)
     {
         lock (_gate)
         {
@@ -87,7 +88,7 @@ public sealed partial class DeliveryService(
 
     public async Task FlushAsync(CancellationToken ct)
     {
-        Dictionary<(string DeviceId, string ChatId), (string UserId, long Seq, string MessageId)> batch;
+        Dictionary<(DeviceId DeviceId, ChatId ChatId), (UserId UserId, long Seq, string MessageId)> batch;
         lock (_gate)
         {
             if (_pending.Count == 0) return;
@@ -98,19 +99,19 @@ public sealed partial class DeliveryService(
         try
         {
             // Per (user, chat): the best new seq among this batch's devices, and the previous best.
-            var best = new Dictionary<(string UserId, string ChatId), (long Seq, string MessageId)>();
+            var best = new Dictionary<(UserId UserId, ChatId ChatId), (long Seq, string MessageId)>();
             foreach (var ((_, chatId), (userId, seq, messageId)) in batch)
                 if (!best.TryGetValue((userId, chatId), out var b) || seq > b.Seq) best[(userId, chatId)] = (seq, messageId);
-            var before = new Dictionary<(string, string), long>(best.Count);
+            var before = new Dictionary<(UserId, ChatId), long>(best.Count);
             foreach (var key in best.Keys)
             {
                 long known;
                 lock (_gate) _userDelivered.TryGetValue(key, out known);
-                if (known == 0) known = await pointers.GetUserDeliveredAsync(key.UserId, key.ChatId, ct);
+                if (known == 0) known = await pointers.GetUserDeliveredAsync(key.UserId.Value, key.ChatId.Value, ct);
                 before[key] = known;
             }
 
-            await pointers.SaveDeliveredAsync(batch.Select(kv => new DevicePointer(kv.Key.DeviceId, kv.Value.UserId, kv.Key.ChatId, kv.Value.Seq)).ToList(), ct);
+            await pointers.SaveDeliveredAsync(batch.Select(kv => new DevicePointer(kv.Key.DeviceId.Value, kv.Value.UserId.Value, kv.Key.ChatId.Value, kv.Value.Seq)).ToList(), ct);
 
             foreach (var (key, (seq, messageId)) in best)
             {
@@ -121,9 +122,9 @@ public sealed partial class DeliveryService(
                     if (_userDelivered.Count > 1_000_000) _userDelivered.Clear();
                     _userDelivered[key] = seq;
                 }
-                var senders = recent.Senders(key.ChatId, old, seq, key.UserId) ?? await messages.GetSendersAsync(key.ChatId, old, seq, key.UserId, ct);
+                var senders = recent.Senders(key.ChatId, old, seq, key.UserId) ?? UserId.From(await messages.GetSendersAsync(key.ChatId.Value, old, seq, key.UserId.Value, ct));
                 if (senders.Count == 0) continue;
-                byte[] frame = Frames.Encode(new DeliveryReceiptFrame(key.ChatId, messageId, seq, key.UserId));
+                byte[] frame = Frames.Encode(new DeliveryReceiptFrame(key.ChatId.Value, messageId, seq, key.UserId.Value));
                 await backplane.SendToUsersAsync(senders, new OutboundEvent(frame), ct);
             }
         }
@@ -147,39 +148,42 @@ public sealed partial class DeliveryService(
     /// Connect-time catch-up: push every message the device has not acknowledged, per chat in seq order,
     /// then switch the connection to live delivery. Runs on the connection's own task.
     /// </summary>
-    public async Task CatchUpAsync(IDeviceSink sink, string baseUrl, CancellationToken ct)
+    public async Task CatchUpAsync(IDeviceSink sink, CancellationToken ct)
     {
-        sink.Cursor.Attach(() => _ = ResyncLoopAsync(sink, baseUrl));
+        var cursor = sink.Cursor;
+        cursor.Attach(() => _ = ResyncLoopAsync(sink));
         // Heads first: every message at or below a head that the query below does not return is not owed.
-        var heads = await messages.GetChatHeadsAsync(sink.UserId, ct);
+        var heads = await messages.GetChatHeadsAsync(sink.UserId.Value, ct);
         string afterChat = "";
         long afterSeq = 0;
         while (true)
         {
             var acked = UnflushedAcks(sink.DeviceId);
-            var page = await messages.GetUndeliveredAsync(sink.UserId, sink.DeviceId, sink.DeviceCreatedAt, null, afterChat, afterSeq, PageSize, ct);
-            foreach (var m in page) await PushAsync(sink, m, baseUrl, acked, ct);
+            var page = await messages.GetUndeliveredAsync(sink.UserId.Value, sink.DeviceId.Value, sink.DeviceCreatedAt, null, afterChat, afterSeq, PageSize, ct);
+            foreach (var m in page) await PushAsync(sink, m, acked, ct);
             if (page.Count < PageSize) break;
             (afterChat, afterSeq) = (page[^1].ChatId, page[^1].Seq);
         }
-        foreach (var head in heads) sink.Cursor.Advance(head.ChatId, head.LastSeq);
-        if (sink.Cursor.GoLive()) _ = ResyncLoopAsync(sink, baseUrl);
+        foreach (var head in heads) cursor.Advance(new ChatId(head.ChatId), head.LastSeq);
+        if (cursor.GoLive()) _ = ResyncLoopAsync(sink);
     }
 
-    private async Task ResyncLoopAsync(IDeviceSink sink, string baseUrl)
+    /// <summary>Reads each chat the cursor marked dirty (a gap, events during catch-up) from the store and pushes what is owed.</summary>
+    private async Task ResyncLoopAsync(IDeviceSink sink)
     {
         var ct = sink.Aborted;
+        var cursor = sink.Cursor;
         try
         {
-            while (sink.Cursor.NextDirty() is { } chatId)
+            while (cursor.NextDirty() is { } chatId)
             {
-                long? from = sink.Cursor.Pushed(chatId);
-                long head = from is null ? await messages.GetLastSeqAsync(chatId, ct) : 0;
+                long? from = cursor.Pushed(chatId);
+                long head = from is null ? await messages.GetLastSeqAsync(chatId.Value, ct) : 0;
                 var acked = UnflushedAcks(sink.DeviceId);
-                var page = await messages.GetUndeliveredAsync(sink.UserId, sink.DeviceId, sink.DeviceCreatedAt, chatId, chatId, from ?? 0, PageSize, ct);
-                foreach (var m in page) await PushAsync(sink, m, baseUrl, acked, ct);
-                if (from is null) sink.Cursor.Advance(chatId, head);
-                if (page.Count == PageSize) sink.Cursor.MarkDirty(chatId);
+                var page = await messages.GetUndeliveredAsync(sink.UserId.Value, sink.DeviceId.Value, sink.DeviceCreatedAt, chatId.Value, chatId.Value, from ?? 0, PageSize, ct);
+                foreach (var m in page) await PushAsync(sink, m, acked, ct);
+                if (from is null) cursor.Advance(chatId, head);
+                if (page.Count == PageSize) cursor.MarkDirty(chatId);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException || sink.Aborted.IsCancellationRequested)
@@ -188,23 +192,26 @@ public sealed partial class DeliveryService(
         catch (Exception ex)
         {
             // The device will get the rest on its next connect; a connection that cannot resync is closed.
-            LogResyncFailed(log, sink.DeviceId, ex);
+            LogResyncFailed(log, sink.DeviceId.Value, ex);
             sink.Close(CloseCodes.ShuttingDown);
         }
     }
 
-    private async ValueTask PushAsync(IDeviceSink sink, StoredMessage m, string baseUrl, Dictionary<string, long> acked, CancellationToken ct)
+    private async ValueTask PushAsync(IDeviceSink sink, StoredMessage m, Dictionary<ChatId, long> acked, CancellationToken ct)
     {
-        long? pushed = sink.Cursor.Pushed(m.ChatId);
-        if (pushed >= m.Seq) return;
-        // A device's own messages count as acknowledged by it, and acks not yet flushed count too.
-        long ackedSeq = Math.Max(acked.GetValueOrDefault(m.ChatId), PendingFor(sink.DeviceId, m.ChatId));
-        if (m.SenderDeviceId != sink.DeviceId && ackedSeq < m.Seq)
+        var chatId = new ChatId(m.ChatId);
+        // Acks not yet flushed count as acknowledged too.
+        long ackedSeq = Math.Max(acked.GetValueOrDefault(chatId), PendingFor(sink.DeviceId, chatId));
+        switch (sink.Cursor.Plan(chatId, m.Seq, new DeviceId(m.SenderDeviceId), ackedSeq))
         {
-            AttachmentInfo? attachment = m.FileId is null ? null : await attachments.DescribeAsync(m.FileId, baseUrl, ct);
-            await sink.SendWhenRoomAsync(Frames.Encode(new MessageFrame(m.MessageId, m.ChatId, m.Seq, m.SenderId, m.Content, m.Timestamp, m.ClientMsgId, attachment)), ct);
+            case CatchUpStep.AlreadyPushed:
+                return;
+            case CatchUpStep.Push:
+                AttachmentInfo? attachment = m.FileId is null ? null : await attachments.DescribeAsync(m.FileId, ct);
+                await sink.SendWhenRoomAsync(Frames.Encode(new MessageFrame(m.MessageId, m.ChatId, m.Seq, m.SenderId, m.Content, m.Timestamp, m.ClientMsgId, attachment)), ct);
+                break;
         }
-        sink.Cursor.Advance(m.ChatId, m.Seq);
+        sink.Cursor.Advance(chatId, m.Seq);
     }
 
     [LoggerMessage(1201, LogLevel.Warning, "Flushing {Count} delivery pointers failed; will retry")]

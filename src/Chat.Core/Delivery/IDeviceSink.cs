@@ -1,11 +1,15 @@
+using Chat.Core.Domain;
+
 namespace Chat.Core.Delivery;
 
 /// <summary>One connected device as the services see it (a WebSocket in the server).</summary>
 public interface IDeviceSink
 {
-    string UserId { get; }
-    string DeviceId { get; }
+    UserId UserId { get; }
+    DeviceId DeviceId { get; }
     long DeviceCreatedAt { get; }
+
+    /// <summary>This connection's delivery state (what was pushed, what needs a resync); owned by the connection, one per socket.</summary>
     DeliveryCursor Cursor { get; }
 
     /// <summary>Queues a frame without waiting. False when the queue overflowed: the sink then closes itself (4008).</summary>

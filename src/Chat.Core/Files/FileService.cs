@@ -21,6 +21,7 @@ public sealed partial class FileService : IAttachments
     private readonly IBlobStore _blobs;
     private readonly IThumbnailer _thumbnailer;
     private readonly UrlSigner _signer;
+    private readonly ILinkOrigin _links;
     private readonly ChatOptions _chat;
     private readonly ILogger<FileService> _log;
     private readonly TimeProvider _time;
@@ -30,13 +31,15 @@ public sealed partial class FileService : IAttachments
     // Uploads in progress on this node: a second PUT to the same link while one runs gets 409.
     private readonly ConcurrentDictionary<string, byte> _receiving = new(StringComparer.Ordinal);
 
-    public FileService(IFileStore files, IBlobStore blobs, IThumbnailer thumbnailer, UrlSigner signer, IOptions<ChatOptions> chat, ChatMetrics metrics,
-        TimeProvider time, ILogger<FileService> log)
+    public FileService(
+        IFileStore files, IBlobStore blobs, IThumbnailer thumbnailer, UrlSigner signer, ILinkOrigin links, IOptions<ChatOptions> chat,
+        ChatMetrics metrics, TimeProvider time, ILogger<FileService> log)
     {
         _files = files;
         _blobs = blobs;
         _thumbnailer = thumbnailer;
         _signer = signer;
+        _links = links;
         _chat = chat.Value;
         _log = log;
         _time = time;
@@ -57,7 +60,7 @@ public sealed partial class FileService : IAttachments
     // ---- upload
 
     /// <summary>Step 1: validates the declared file and returns a signed upload link for it.</summary>
-    public async Task<UploadUrlResponse> CreateUploadAsync(string userId, UploadUrlRequest req, string baseUrl, CancellationToken ct)
+    public async Task<UploadUrlResponse> CreateUploadAsync(string userId, UploadUrlRequest req, CancellationToken ct)
     {
         string name = FileNames.Sanitize(req.FileName, out string? error) ?? throw ChatException.Invalid(error!);
         if (req.FileSize is not { } size) throw ChatException.Invalid("file_size is required.");
@@ -71,7 +74,7 @@ public sealed partial class FileService : IAttachments
         await _files.CreateFileAsync(record, ct);
         int ttl = _chat.Limits.UploadUrlExpirySeconds;
         long expires = now / 1000 + ttl;
-        string url = Link(baseUrl, record.FileId, "/upload", SignedAction.Upload, expires);
+        string url = Link(record.FileId, "/upload", SignedAction.Upload, expires);
         LogUploadIssued(_log, record.FileId, userId, size, type);
         return new UploadUrlResponse(record.FileId, url, ttl);
     }
@@ -189,13 +192,13 @@ public sealed partial class FileService : IAttachments
         if (!record.Complete) throw ChatException.Invalid("The file upload is not complete.");
     }
 
-    public async ValueTask<AttachmentInfo?> DescribeAsync(string fileId, string baseUrl, CancellationToken ct)
+    public async ValueTask<AttachmentInfo?> DescribeAsync(string fileId, CancellationToken ct)
     {
         var record = await GetCompleteAsync(fileId, ct);
         if (record is null) return null; // deleted meanwhile (cleanup): the message stays, without its attachment
         long expires = DownloadExpiry();
-        string url = Link(baseUrl, fileId, "", SignedAction.Download, expires);
-        string? thumb = record.HasThumbnail ? Link(baseUrl, fileId, "/thumbnail", SignedAction.Thumbnail, expires) : null;
+        string url = Link(fileId, "", SignedAction.Download, expires);
+        string? thumb = record.HasThumbnail ? Link(fileId, "/thumbnail", SignedAction.Thumbnail, expires) : null;
         return new AttachmentInfo(fileId, record.FileName, record.ContentType, record.Size, url, thumb);
     }
 
@@ -210,8 +213,9 @@ public sealed partial class FileService : IAttachments
         return _time.NowMs() / 1000 / step * step + ttl;
     }
 
-    private string Link(string baseUrl, string fileId, string suffix, SignedAction action, long expires) =>
-        $"{baseUrl.TrimEnd('/')}/api/files/{fileId}{suffix}?expires={expires}&signature={_signer.Sign(action, fileId, expires)}";
+    /// <summary>A signed link under the node's link origin (see <see cref="ILinkOrigin"/>; "" makes it relative).</summary>
+    private string Link(string fileId, string suffix, SignedAction action, long expires) =>
+        $"{_links.Origin}/api/files/{fileId}{suffix}?expires={expires}&signature={_signer.Sign(action, fileId, expires)}";
 
     // ---- cleanup
 

@@ -52,7 +52,7 @@ public sealed class GroupService(IGroupStore groups, IUserStore users, IBackplan
         await RequireUsersExistAsync(ids, ct);
         var added = await groups.AddMembersAsync(groupId, ids, _maxMembers, time.NowMs(), ct)
             ?? throw new ChatException(ErrorCodes.GroupFull, $"A group has at most {_maxMembers} members.");
-        await backplane.InvalidateChatAsync(groupId, ct);
+        await backplane.InvalidateChatAsync(new ChatId(groupId), ct);
         var updated = await groups.GetGroupAsync(groupId, ct) ?? throw ChatException.NotFound("Group");
         if (added.Count > 0) await NotifyAsync(updated.Members, groupId, "member_added", added, userId, ct);
         return ToDto(updated);
@@ -64,7 +64,7 @@ public sealed class GroupService(IGroupStore groups, IUserStore users, IBackplan
         var group = await GetForMemberAsync(userId, groupId, ct);
         if (memberId != userId) RequireAdmin(group, userId);
         if (!await groups.RemoveMemberAsync(groupId, memberId, ct)) throw ChatException.NotFound("Member");
-        await backplane.InvalidateChatAsync(groupId, ct);
+        await backplane.InvalidateChatAsync(new ChatId(groupId), ct);
         // The removed user hears about it too, then nothing more.
         await NotifyAsync(group.Members, groupId, "member_removed", [memberId], userId, ct);
     }
@@ -93,7 +93,7 @@ public sealed class GroupService(IGroupStore groups, IUserStore users, IBackplan
     private async Task NotifyAsync(IReadOnlyList<string> recipients, string groupId, string action, IReadOnlyList<string> userIds, string by, CancellationToken ct)
     {
         byte[] frame = Frames.Encode(new GroupUpdateFrame(groupId, action, userIds, by));
-        await backplane.SendToUsersAsync(recipients, new OutboundEvent(frame), ct);
+        await backplane.SendToUsersAsync(UserId.From(recipients), new OutboundEvent(frame), ct);
     }
 
     private static string? CleanName(string? name) => Validation.CleanLabel(name, 100) is { Length: > 0 } n ? n : null;

@@ -1,4 +1,5 @@
 using Chat.Core.Chats;
+using Chat.Core.Domain;
 using Chat.Core.Storage;
 using Chat.Protocol;
 
@@ -9,23 +10,24 @@ public sealed class HistoryService(IMessageStore messages, IPointerStore pointer
 {
     public const int MaxPage = 100;
 
-    public async Task<MessagePage> GetHistoryAsync(string userId, string chatId, long? before, long? beforeSeq, long? afterSeq, int? limit, string baseUrl, CancellationToken ct)
+    public async Task<MessagePage> GetHistoryAsync(UserId user, string chatId, long? before, long? beforeSeq, long? afterSeq, int? limit, CancellationToken ct)
     {
-        var members = await membership.RequireMemberAsync(chatId, userId, hideForbidden: true, ct);
+        var members = await membership.RequireMemberAsync(chatId, user, NonMember.NotFound, ct);
+        string userId = user.Value;
         int take = Math.Clamp(limit ?? 50, 1, MaxPage);
-        var rows = await messages.GetHistoryAsync(members.ChatId, new HistoryQuery(before, beforeSeq, afterSeq, take + 1), ct);
+        var rows = await messages.GetHistoryAsync(members.ChatId.Value, new HistoryQuery(before, beforeSeq, afterSeq, take + 1), ct);
         bool hasMore = rows.Count > take;
         if (hasMore) rows = rows.Take(take).ToList();
 
         // Ticks come from pointers, never from per-message rows: min/max over the other members.
-        var all = await pointers.GetPointersAsync(members.ChatId, ct);
-        var others = all.Where(p => p.UserId != userId && members.Contains(p.UserId)).ToList();
-        int missing = members.Members.Count(m => m != userId) - others.Count; // members with no pointer row yet: 0
+        var all = await pointers.GetPointersAsync(members.ChatId.Value, ct);
+        var others = all.Where(p => p.UserId != userId && members.Contains(new UserId(p.UserId))).ToList();
+        int missing = members.Members.Count(m => m != user) - others.Count; // members with no pointer row yet: 0
         long minRead = missing > 0 || others.Count == 0 ? 0 : others.Min(p => p.ReadSeq);
         long maxRead = others.Count == 0 ? 0 : others.Max(p => p.ReadSeq);
         long minDelivered = missing > 0 || others.Count == 0 ? 0 : others.Min(p => Math.Max(p.DeliveredSeq, p.ReadSeq));
         long myRead = all.FirstOrDefault(p => p.UserId == userId)?.ReadSeq ?? 0;
-        bool alone = members.Members.All(m => m == userId);
+        bool alone = members.Members.All(m => m == user);
 
         var list = new List<MessageDto>(rows.Count);
         foreach (var m in rows)
@@ -39,7 +41,7 @@ public sealed class HistoryService(IMessageStore messages, IPointerStore pointer
                 status = alone ? "sent" : m.Seq <= minRead ? "read" : m.Seq <= minDelivered ? "delivered" : "sent";
             }
             else isRead = m.Seq <= myRead;
-            var attachment = m.FileId is null ? null : await attachments.DescribeAsync(m.FileId, baseUrl, ct);
+            var attachment = m.FileId is null ? null : await attachments.DescribeAsync(m.FileId, ct);
             list.Add(new MessageDto(m.MessageId, m.ChatId, m.Seq, m.SenderId, m.Content, m.Timestamp, attachment, isRead, status, m.ClientMsgId));
         }
         return new MessagePage(list, hasMore);

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Chat.Core.Chats;
 using Chat.Core.Delivery;
 using Chat.Core.Diagnostics;
+using Chat.Core.Domain;
 using Chat.Core.Storage;
 using Chat.Protocol;
 using Microsoft.Extensions.Hosting;
@@ -11,7 +12,8 @@ using Microsoft.Extensions.Options;
 
 namespace Chat.Core.Messaging;
 
-public sealed record PendingSend(NewMessage Message, IDeviceSink? Sender, string BaseUrl);
+/// <summary>A validated message waiting for its commit, and the socket that gets its ack (null: nobody waits for one).</summary>
+public sealed record PendingSend(NewMessage Message, IDeviceSink? Sender);
 
 /// <summary>
 /// Group commit in two stages. The commit loop drains the queue and stores everything waiting in ONE transaction;
@@ -127,12 +129,13 @@ public sealed partial class MessageCommitter : BackgroundService
         for (int i = 0; i < batch.Count; i++)
         {
             var stored = results[i].Message;
-            _recent.Add(stored.MessageId, stored.ChatId, stored.Seq, stored.SenderId);
+            var chatId = new ChatId(stored.ChatId);
+            var senderId = new UserId(stored.SenderId);
+            _recent.Add(stored.MessageId, chatId, stored.Seq, senderId);
             if (batch[i].Sender is { } sender)
             {
-                // Every socket of the sending device (two tabs on one token) steps over it: none gets it pushed.
-                foreach (var socket in _hub.DevicesOf(stored.SenderId))
-                    if (socket.DeviceId == stored.SenderDeviceId) socket.Cursor.NoteOwn(stored.ChatId, stored.Seq);
+                // The sending device gets the ack, not the event: its sockets here step over the message.
+                _hub.StepOverOwn(senderId, new DeviceId(stored.SenderDeviceId), chatId, stored.Seq);
                 sender.TrySend(Frames.Encode(new AckFrame(stored.ClientMsgId, stored.MessageId, stored.ChatId, stored.Seq, stored.Timestamp)));
             }
         }
@@ -143,7 +146,7 @@ public sealed partial class MessageCommitter : BackgroundService
             _metrics.MessagesAccepted.Add(1);
             try
             {
-                await FanOutAsync(stored, batch[i].BaseUrl);
+                await FanOutAsync(stored);
             }
             catch (Exception ex)
             {
@@ -153,13 +156,13 @@ public sealed partial class MessageCommitter : BackgroundService
         }
     }
 
-    private async ValueTask FanOutAsync(StoredMessage m, string baseUrl)
+    private async ValueTask FanOutAsync(StoredMessage m)
     {
         var members = await _membership.GetAsync(m.ChatId, CancellationToken.None);
         if (members is null) return;
-        AttachmentInfo? attachment = m.FileId is null ? null : await _attachments.DescribeAsync(m.FileId, baseUrl, CancellationToken.None);
+        AttachmentInfo? attachment = m.FileId is null ? null : await _attachments.DescribeAsync(m.FileId, CancellationToken.None);
         byte[] frame = Frames.Encode(new MessageFrame(m.MessageId, m.ChatId, m.Seq, m.SenderId, m.Content, m.Timestamp, m.ClientMsgId, attachment));
-        await _backplane.SendToUsersAsync(members.Members, new OutboundEvent(frame, m.ChatId, m.Seq, m.SenderDeviceId), CancellationToken.None);
+        await _backplane.SendToUsersAsync(members.Members, new OutboundEvent(frame, members.ChatId, m.Seq, new DeviceId(m.SenderDeviceId)), CancellationToken.None);
     }
 
     [LoggerMessage(1101, LogLevel.Error, "Commit of {Count} messages failed; senders were told to retry")]

@@ -15,7 +15,7 @@ public sealed class MessagingService(
     private readonly int _maxContentBytes = options.Value.Limits.MaxContentBytes;
 
     /// <summary>Validates and queues the message; the ack (or an error frame) reaches the sender's socket after the commit.</summary>
-    public async ValueTask SendAsync(IDeviceSink sender, ClientFrame frame, string baseUrl, CancellationToken ct)
+    public async ValueTask SendAsync(IDeviceSink sender, ClientFrame frame, CancellationToken ct)
     {
         if (!Validation.IsValidClientMsgId(frame.ClientMsgId))
             throw ChatException.Invalid("client_msg_id is required (1-64 characters).");
@@ -27,26 +27,27 @@ public sealed class MessagingService(
         if (content.Length > _maxContentBytes / 3 && Validation.Utf8Length(content) > _maxContentBytes)
             throw new ChatException(ErrorCodes.ContentTooLarge, $"content is larger than {_maxContentBytes} bytes.");
 
-        var members = await membership.RequireMemberAsync(frame.ChatId, sender.UserId, hideForbidden: false, ct);
-        if (fileId is not null) await attachments.EnsureAttachableAsync(fileId, sender.UserId, ct);
+        var members = await membership.RequireMemberAsync(frame.ChatId, sender.UserId, NonMember.Forbidden, ct);
+        string userId = sender.UserId.Value;
+        if (fileId is not null) await attachments.EnsureAttachableAsync(fileId, userId, ct);
 
-        var decision = await rateLimiter.TryAcquireAsync(sender.UserId, ct);
+        var decision = await rateLimiter.TryAcquireAsync(userId, ct);
         // A retry of a message that is already stored is not a new message: it still gets its original ack.
-        if (!decision.Allowed && await messages.FindSentAsync(sender.UserId, frame.ClientMsgId!, ct) is null)
+        if (!decision.Allowed && await messages.FindSentAsync(userId, frame.ClientMsgId!, ct) is null)
             throw new ChatException(ErrorCodes.RateLimited, "Too many messages; slow down.", decision.RetryAfterMs);
 
         string? peer = null;
         if (!members.IsGroup)
         {
-            _ = ChatRef.TryParse(members.ChatId, out var chat);
-            peer = chat.Other(sender.UserId);
+            _ = ChatRef.TryParse(members.ChatId.Value, out var chat);
+            peer = chat.Other(userId);
         }
         var message = new NewMessage(
-            Ids.NewMessageId(), members.ChatId, sender.UserId, sender.DeviceId, frame.ClientMsgId!,
+            Ids.NewMessageId(), members.ChatId.Value, userId, sender.DeviceId.Value, frame.ClientMsgId!,
             content, fileId, time.NowMs(), peer);
         try
         {
-            await committer.EnqueueAsync(new PendingSend(message, sender, baseUrl), ct);
+            await committer.EnqueueAsync(new PendingSend(message, sender), ct);
         }
         catch (System.Threading.Channels.ChannelClosedException)
         {

@@ -1,5 +1,6 @@
 using Chat.Core.Caching;
 using Chat.Core.Diagnostics;
+using Chat.Core.Domain;
 using Microsoft.Extensions.Options;
 
 namespace Chat.Core.Messaging;
@@ -12,18 +13,18 @@ public sealed class RecentMessages(IOptions<ChatOptions> options, ChatMetrics me
 {
     private const int TailLength = 32;
 
-    private readonly BoundedCache<string, (string ChatId, long Seq)> _messages =
+    private readonly BoundedCache<string, (ChatId ChatId, long Seq)> _messages =
         new("recent_messages", options.Value.Caches.RecentMessages, metrics, StringComparer.Ordinal);
-    private readonly BoundedCache<string, Tail> _tails = new("recent_chats", options.Value.Caches.RecentChats, metrics, StringComparer.Ordinal);
+    private readonly BoundedCache<ChatId, Tail> _tails = new("recent_chats", options.Value.Caches.RecentChats, metrics);
 
     /// <summary>The last <see cref="TailLength"/> senders of a chat, by seq (a ring).</summary>
     private sealed class Tail
     {
-        public readonly string[] Senders = new string[TailLength];
+        public readonly UserId[] Senders = new UserId[TailLength]; // default(UserId) = not known
         public long LastSeq;
     }
 
-    public void Add(string messageId, string chatId, long seq, string senderId)
+    public void Add(string messageId, ChatId chatId, long seq, UserId senderId)
     {
         _messages.Set(messageId, (chatId, seq));
         // An evicted tail only restarts its ring: the next receipts for that chat ask the store once.
@@ -37,20 +38,20 @@ public sealed class RecentMessages(IOptions<ChatOptions> options, ChatMetrics me
         }
     }
 
-    public bool TryGet(string messageId, out (string ChatId, long Seq) entry) => _messages.TryGetValue(messageId, out entry);
+    public bool TryGet(string messageId, out (ChatId ChatId, long Seq) entry) => _messages.TryGetValue(messageId, out entry);
 
     /// <summary>Distinct senders of seq in (from, to] other than one user, when all of them are known here; else null.</summary>
-    public IReadOnlyList<string>? Senders(string chatId, long fromExclusive, long toInclusive, string excludeUserId)
+    public IReadOnlyList<UserId>? Senders(ChatId chatId, long fromExclusive, long toInclusive, UserId excludeUserId)
     {
         if (!_tails.TryGetValue(chatId, out var tail)) return null;
         lock (tail)
         {
             if (toInclusive > tail.LastSeq || toInclusive - fromExclusive > TailLength || tail.LastSeq - fromExclusive > TailLength) return null;
-            var senders = new List<string>(2);
+            var senders = new List<UserId>(2);
             for (long s = fromExclusive + 1; s <= toInclusive; s++)
             {
-                string? sender = tail.Senders[s % TailLength];
-                if (sender is null) return null;
+                var sender = tail.Senders[s % TailLength];
+                if (sender.Value is null) return null;
                 if (sender != excludeUserId && !senders.Contains(sender)) senders.Add(sender);
             }
             return senders;

@@ -1,4 +1,5 @@
 using Chat.Core.Delivery;
+using Chat.Core.Domain;
 using Chat.Protocol;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -27,7 +28,7 @@ public sealed partial class PresenceService(
 
     public async Task ConnectedAsync(IDeviceSink sink, CancellationToken ct)
     {
-        var facts = await store.SetDeviceAsync(sink.UserId, sink.DeviceId, away: false, Now, ct);
+        var facts = await store.SetDeviceAsync(sink.UserId.Value, sink.DeviceId.Value, away: false, Now, ct);
         await PublishIfChangedAsync(facts, ct);
     }
 
@@ -35,18 +36,18 @@ public sealed partial class PresenceService(
     {
         if (status is not (PresenceStatus.Online or PresenceStatus.Away))
             throw ChatException.Invalid("status must be 'online' or 'away'.");
-        var facts = await store.SetDeviceAsync(sink.UserId, sink.DeviceId, status == PresenceStatus.Away, Now, ct);
+        var facts = await store.SetDeviceAsync(sink.UserId.Value, sink.DeviceId.Value, status == PresenceStatus.Away, Now, ct);
         await PublishIfChangedAsync(facts, ct);
     }
 
     public Task HeartbeatAsync(IDeviceSink sink, CancellationToken ct) =>
-        store.RefreshAsync([(sink.UserId, sink.DeviceId)], ct).AsTask();
+        store.RefreshAsync([(sink.UserId.Value, sink.DeviceId.Value)], ct).AsTask();
 
     public async Task DisconnectedAsync(IDeviceSink sink)
     {
         try
         {
-            var facts = await store.RemoveDeviceAsync(sink.UserId, sink.DeviceId, Now, CancellationToken.None);
+            var facts = await store.RemoveDeviceAsync(sink.UserId.Value, sink.DeviceId.Value, Now, CancellationToken.None);
             if (facts.Connected > 0)
             {
                 await PublishIfChangedAsync(facts, CancellationToken.None);
@@ -56,13 +57,13 @@ public sealed partial class PresenceService(
             _ = Task.Run(async () =>
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(_graceMs + 50), time);
-                var now = await store.GetAsync([sink.UserId], CancellationToken.None);
+                var now = await store.GetAsync([sink.UserId.Value], CancellationToken.None);
                 await PublishIfChangedAsync(now[0], CancellationToken.None);
             });
         }
         catch (Exception ex)
         {
-            LogPresenceFailed(log, sink.UserId, ex);
+            LogPresenceFailed(log, sink.UserId.Value, ex);
         }
     }
 
@@ -87,7 +88,7 @@ public sealed partial class PresenceService(
         foreach (string id in fresh)
         {
             subscriptions.Add(id);
-            hub.Subscribe(id, sink);
+            hub.Subscribe(new UserId(id), sink);
         }
         foreach (var p in await GetAsync(userIds.Distinct(StringComparer.Ordinal).ToList(), ct))
             sink.TrySend(Frames.Encode(new PresenceFrame(p.UserId, p.Status, p.LastSeen)));
@@ -97,12 +98,12 @@ public sealed partial class PresenceService(
     {
         if (userIds is null) throw ChatException.Invalid("user_ids is required.");
         foreach (string id in userIds)
-            if (subscriptions.Remove(id)) hub.Unsubscribe(id, sink);
+            if (subscriptions.Remove(id)) hub.Unsubscribe(new UserId(id), sink);
     }
 
     public void UnsubscribeAll(IDeviceSink sink, HashSet<string> subscriptions)
     {
-        foreach (string id in subscriptions) hub.Unsubscribe(id, sink);
+        foreach (string id in subscriptions) hub.Unsubscribe(new UserId(id), sink);
         subscriptions.Clear();
     }
 
@@ -110,7 +111,7 @@ public sealed partial class PresenceService(
     {
         var (status, lastSeen) = Derive(facts, Now);
         if (!await store.TryMarkAnnouncedAsync(facts.UserId, status, ct)) return;
-        await backplane.PublishPresenceAsync(facts.UserId, Frames.Encode(new PresenceFrame(facts.UserId, status, lastSeen)), ct);
+        await backplane.PublishPresenceAsync(new UserId(facts.UserId), Frames.Encode(new PresenceFrame(facts.UserId, status, lastSeen)), ct);
     }
 
     [LoggerMessage(1301, LogLevel.Warning, "Presence update for user {UserId} failed")]

@@ -1,6 +1,7 @@
 using Chat.Core.Background;
 using Chat.Core.Chats;
 using Chat.Core.Delivery;
+using Chat.Core.Domain;
 using Chat.Protocol;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -32,12 +33,12 @@ public sealed class TypingService(
     /// <summary>A <c>typing_start</c> frame (named so, not StartAsync, to stay clear of the hosted-service lifecycle).</summary>
     public async Task StartTypingAsync(string userId, string deviceId, string? chatId, CancellationToken ct)
     {
-        var members = await membership.RequireMemberAsync(chatId, userId, hideForbidden: false, ct);
+        var members = await membership.RequireMemberAsync(chatId, new UserId(userId), NonMember.Forbidden, ct);
         long now = Now;
         bool broadcast;
         lock (_gate)
         {
-            var key = (members.ChatId, userId);
+            var key = (members.ChatId.Value, userId);
             if (_typing.TryGetValue(key, out var t))
             {
                 t.ExpiresAt = now + _timeoutMs;
@@ -57,8 +58,8 @@ public sealed class TypingService(
     /// <summary>A <c>typing_stop</c> frame.</summary>
     public async Task StopTypingAsync(string userId, string? chatId, CancellationToken ct)
     {
-        var members = await membership.RequireMemberAsync(chatId, userId, hideForbidden: false, ct);
-        lock (_gate) _typing.Remove((members.ChatId, userId));
+        var members = await membership.RequireMemberAsync(chatId, new UserId(userId), NonMember.Forbidden, ct);
+        lock (_gate) _typing.Remove((members.ChatId.Value, userId));
         await RelayAsync("typing_stop", members, userId, ct);
     }
 
@@ -101,8 +102,8 @@ public sealed class TypingService(
 
     private ValueTask RelayAsync(string type, ChatMembers members, string userId, CancellationToken ct)
     {
-        var others = members.Members.Where(m => m != userId).ToList();
+        var others = members.Members.Where(m => m.Value != userId).ToList();
         if (others.Count == 0) return ValueTask.CompletedTask;
-        return backplane.SendToUsersAsync(others, new OutboundEvent(Frames.Encode(new TypingFrame(type, members.ChatId, userId))), ct);
+        return backplane.SendToUsersAsync(others, new OutboundEvent(Frames.Encode(new TypingFrame(type, members.ChatId.Value, userId))), ct);
     }
 }

@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using Chat.Core;
+using Chat.Core.Chats;
 using Chat.Core.Domain;
 using Chat.Protocol;
 
@@ -20,9 +21,9 @@ internal sealed partial class DeviceConnection
         using var link = CancellationTokenSource.CreateLinkedTokenSource(_aborted.Token, shutdown);
         var ct = link.Token;
         // ready is queued before the hub can route anything here, so it is always the first frame.
-        TrySend(Frames.Encode(new ReadyFrame(UserId, DeviceId, g.Time.NowMs(), g.Options.Value.Gateway.HeartbeatIntervalMs)));
+        TrySend(Frames.Encode(new ReadyFrame(UserId.Value, DeviceId.Value, g.Time.NowMs(), g.Options.Value.Gateway.HeartbeatIntervalMs)));
         g.Hub.Add(this);
-        LogConnected(_log, DeviceId);
+        LogConnected(_log, DeviceId.Value);
         var sending = SendPumpAsync();
         try
         {
@@ -34,7 +35,7 @@ internal sealed partial class DeviceConnection
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)
         {
-            LogConnectionError(_log, DeviceId, ex);
+            LogConnectionError(_log, DeviceId.Value, ex);
         }
         finally
         {
@@ -52,12 +53,12 @@ internal sealed partial class DeviceConnection
         await StepAsync("send pump", () => sending);
         Step("hub", () => g.Hub.Remove(this));
         Step("presence subscriptions", () => g.Presence.UnsubscribeAll(this, Subscriptions));
-        await StepAsync("typing", () => g.Typing.DeviceGoneAsync(DeviceId));
+        await StepAsync("typing", () => g.Typing.DeviceGoneAsync(DeviceId.Value));
         await StepAsync("presence", () => g.Presence.DisconnectedAsync(this));
         // The device list shows when a device was last connected.
-        await StepAsync("device last active", () => g.Users.TouchDevicesAsync([(DeviceId, g.Time.NowMs())], CancellationToken.None));
+        await StepAsync("device last active", () => g.Users.TouchDevicesAsync([(DeviceId.Value, g.Time.NowMs())], CancellationToken.None));
         await StepAsync("backplane route", () => g.Backplane.UnregisterAsync(UserId, DeviceId, CancellationToken.None).AsTask());
-        LogDisconnected(_log, DeviceId, _closeCode);
+        LogDisconnected(_log, DeviceId.Value, _closeCode);
         _aborted.Dispose();
     }
 
@@ -69,7 +70,7 @@ internal sealed partial class DeviceConnection
         }
         catch (Exception ex)
         {
-            LogTeardownStepFailed(_log, step, DeviceId, ex);
+            LogTeardownStepFailed(_log, step, DeviceId.Value, ex);
         }
     }
 
@@ -81,7 +82,7 @@ internal sealed partial class DeviceConnection
         }
         catch (Exception ex)
         {
-            LogTeardownStepFailed(_log, step, DeviceId, ex);
+            LogTeardownStepFailed(_log, step, DeviceId.Value, ex);
         }
     }
 
@@ -89,12 +90,12 @@ internal sealed partial class DeviceConnection
     {
         try
         {
-            await g.Delivery.CatchUpAsync(this, BaseUrl, ct);
+            await g.Delivery.CatchUpAsync(this, ct);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // Without catch-up this device would silently miss messages: end the connection so it retries.
-            LogConnectionError(_log, DeviceId, ex);
+            LogConnectionError(_log, DeviceId.Value, ex);
             Close(CloseCodes.ShuttingDown);
         }
         catch (OperationCanceledException)
@@ -214,19 +215,19 @@ internal sealed partial class DeviceConnection
             switch (frame.Type)
             {
                 case "new_message":
-                    await g.Messaging.SendAsync(this, frame, BaseUrl, ct);
+                    await g.Messaging.SendAsync(this, frame, ct);
                     break;
                 case "ack":
                     await g.Delivery.AckAsync(UserId, DeviceId, frame.MessageId, ct);
                     break;
                 case "read":
-                    await g.Reads.ReadAsync(UserId, DeviceId, frame.ChatId, frame.Seq, frame.MessageId, viaRest: false, ct);
+                    await g.Reads.ReadAsync(UserId, DeviceId, frame.ChatId, frame.Seq, frame.MessageId, NonMember.Forbidden, ct);
                     break;
                 case "typing_start":
-                    await g.Typing.StartTypingAsync(UserId, DeviceId, frame.ChatId, ct);
+                    await g.Typing.StartTypingAsync(UserId.Value, DeviceId.Value, frame.ChatId, ct);
                     break;
                 case "typing_stop":
-                    await g.Typing.StopTypingAsync(UserId, frame.ChatId, ct);
+                    await g.Typing.StopTypingAsync(UserId.Value, frame.ChatId, ct);
                     break;
                 case "heartbeat":
                     TrySend(Frames.Encode(new HeartbeatAckFrame(g.Time.NowMs())));
@@ -259,7 +260,7 @@ internal sealed partial class DeviceConnection
         }
         catch (Exception ex)
         {
-            LogFrameFailed(_log, frame.Type, DeviceId, ex);
+            LogFrameFailed(_log, frame.Type, DeviceId.Value, ex);
             SendError(ErrorCodes.Internal, "Something went wrong on the server.", frame.ClientMsgId);
         }
     }

@@ -4,6 +4,7 @@ using Chat.Core;
 using Chat.Core.Auth;
 using Chat.Core.Delivery;
 using Chat.Core.Diagnostics;
+using Chat.Core.Domain;
 using Chat.Protocol;
 
 namespace Chat.Server.Connections;
@@ -30,13 +31,13 @@ internal sealed partial class DeviceConnection : IDeviceSink
     private TaskCompletionSource? _roomWaiter;
     private long _lastReceived; // a TimeProvider timestamp
 
-    public DeviceConnection(WebSocket ws, Principal principal, string baseUrl, ChatOptions options, ChatMetrics metrics, TimeProvider time, ILogger log)
+    public DeviceConnection(WebSocket ws, Principal principal, ChatOptions options, ChatMetrics metrics, TimeProvider time, ILogger log)
     {
         _ws = ws;
-        UserId = principal.UserId;
-        DeviceId = principal.DeviceId;
+        UserId = new UserId(principal.UserId);
+        DeviceId = new DeviceId(principal.DeviceId);
         DeviceCreatedAt = principal.DeviceCreatedAt;
-        BaseUrl = baseUrl;
+        Cursor = new DeliveryCursor(DeviceId);
         _capacity = options.Gateway.SendQueueFrames;
         _outbox = Channel.CreateBounded<ReadOnlyMemory<byte>>(new BoundedChannelOptions(_capacity)
         {
@@ -49,11 +50,10 @@ internal sealed partial class DeviceConnection : IDeviceSink
         _lastReceived = time.GetTimestamp();
     }
 
-    public string UserId { get; }
-    public string DeviceId { get; }
+    public UserId UserId { get; }
+    public DeviceId DeviceId { get; }
     public long DeviceCreatedAt { get; }
-    public string BaseUrl { get; }
-    public DeliveryCursor Cursor { get; } = new();
+    public DeliveryCursor Cursor { get; }
     public CancellationToken Aborted => _aborted.Token;
     public HashSet<string> Subscriptions { get; } = new(StringComparer.Ordinal);
     /// <summary>How long nothing arrived from the peer (the idle sweeper closes it after Chat:Gateway:IdleTimeoutSeconds).</summary>
@@ -67,7 +67,7 @@ internal sealed partial class DeviceConnection : IDeviceSink
         if (!IsClosed)
         {
             _metrics.SlowConsumerDisconnects.Add(1);
-            LogSlowConsumer(_log, DeviceId);
+            LogSlowConsumer(_log, DeviceId.Value);
             Close(CloseCodes.SlowConsumer);
         }
         return false;

@@ -37,7 +37,7 @@ internal static class WebSocketEndpoint
             }
             return;
         }
-        var connection = new DeviceConnection(ws, principal, Http.BaseUrl(http, gateway.Options.Value), gateway.Options.Value, gateway.Metrics,
+        var connection = new DeviceConnection(ws, principal, gateway.Options.Value, gateway.Metrics,
             gateway.Time, logs.CreateLogger<DeviceConnection>());
         // Not cancelled by ApplicationStopping: ShutdownDrain closes sockets with 1001 after the queues drained.
         await connection.RunAsync(gateway, CancellationToken.None);

@@ -2,6 +2,7 @@ using Chat.Core;
 using Chat.Core.Auth;
 using Chat.Core.Chats;
 using Chat.Core.Delivery;
+using Chat.Core.Domain;
 using Chat.Core.Groups;
 using Chat.Core.Messaging;
 using Chat.Core.People;
@@ -9,7 +10,6 @@ using Chat.Core.Presence;
 using Chat.Core.Reads;
 using Chat.Core.Storage;
 using Chat.Protocol;
-using Microsoft.Extensions.Options;
 
 namespace Chat.Server.Endpoints;
 
@@ -37,7 +37,7 @@ internal static class ApiEndpoints
         {
             var me = Http.User(http);
             var devices = await users.ListDevicesAsync(me.UserId, ct);
-            var online = hub.DevicesOf(me.UserId).Select(d => d.DeviceId).ToHashSet();
+            var online = hub.DevicesOf(new UserId(me.UserId)).Select(d => d.DeviceId.Value).ToHashSet(StringComparer.Ordinal);
             return Results.Json(new DeviceList(devices.Select(d =>
                 new DeviceDto(d.DeviceId, d.DeviceName, d.CreatedAt, online.Contains(d.DeviceId) ? Chat.Core.Domain.TimeProviderExtensions.NowMs(time) : d.LastActive, online.Contains(d.DeviceId))).ToList()),
                 json.DeviceList);
@@ -73,14 +73,14 @@ internal static class ApiEndpoints
         authed.MapPost("/chats/direct", async (DirectChatRequest req, HttpContext http, ChatListService chats, CancellationToken ct) =>
             Results.Json(await chats.DirectChatAsync(Http.User(http).UserId, req.UserId, ct), json.ChatIdResponse));
         authed.MapGet("/chats/{chatId}/messages", async (string chatId, long? before, long? before_seq, long? after_seq, int? limit,
-            HttpContext http, HistoryService history, IOptions<ChatOptions> options, CancellationToken ct) =>
-            Results.Json(await history.GetHistoryAsync(Http.User(http).UserId, chatId, before, before_seq, after_seq, limit, Http.BaseUrl(http, options.Value), ct), json.MessagePage));
+            HttpContext http, HistoryService history, CancellationToken ct) =>
+            Results.Json(await history.GetHistoryAsync(new UserId(Http.User(http).UserId), chatId, before, before_seq, after_seq, limit, ct), json.MessagePage));
         authed.MapGet("/chats/{chatId}/receipts", async (string chatId, HttpContext http, ReadService reads, CancellationToken ct) =>
-            Results.Json(await reads.GetReceiptsAsync(Http.User(http).UserId, chatId, ct), json.ReceiptList));
+            Results.Json(await reads.GetReceiptsAsync(new UserId(Http.User(http).UserId), chatId, ct), json.ReceiptList));
         authed.MapPost("/chats/{chatId}/read", async (string chatId, ReadRequest req, HttpContext http, ReadService reads, CancellationToken ct) =>
         {
             var me = Http.User(http);
-            await reads.ReadAsync(me.UserId, me.DeviceId, chatId, req.Seq, req.MessageId, viaRest: true, ct);
+            await reads.ReadAsync(new UserId(me.UserId), new DeviceId(me.DeviceId), chatId, req.Seq, req.MessageId, NonMember.NotFound, ct);
             return Results.NoContent();
         });
 

@@ -5,7 +5,7 @@ using Chat.Protocol;
 
 namespace Chat.Server.Endpoints;
 
-/// <summary>HTTP plumbing shared by the endpoints: bearer auth, errors as {code, error}, base URLs.</summary>
+/// <summary>HTTP plumbing shared by the endpoints: bearer auth, errors as {code, error}.</summary>
 internal static class Http
 {
     public static string? BearerToken(HttpContext http)
@@ -33,10 +33,6 @@ internal static class Http
         ErrorCodes.Unavailable => 503,
         _ => 500,
     };
-
-    /// <summary>The origin clients reached us at, for signed links: Chat:PublicUrl, else the request's own scheme and host.</summary>
-    public static string BaseUrl(HttpContext http, ChatOptions options) =>
-        options.PublicUrl is { Length: > 0 } url ? url.TrimEnd('/') : $"{http.Request.Scheme}://{http.Request.Host}";
 
     public static Principal User(HttpContext http) => (Principal)http.Items[typeof(Principal)]!;
 }

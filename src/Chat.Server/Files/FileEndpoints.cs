@@ -32,6 +32,7 @@ internal static partial class FileEndpoints
             return new UrlSigner(key);
         });
         services.AddSingleton<IThumbnailer, SkiaThumbnailer>();
+        services.AddSingleton<ILinkOrigin, NodeLinkOrigin>(); // links start with Chat:PublicUrl or this node's address
         services.AddSingleton<FileService>();
         services.AddSingleton<IAttachments>(sp => sp.GetRequiredService<FileService>());
         services.AddSingleton<FileCleanupService>();
@@ -43,8 +44,8 @@ internal static partial class FileEndpoints
     {
         var files = app.MapGroup("/api/files");
 
-        files.MapPost("/upload-url", async (UploadUrlRequest req, HttpContext http, FileService svc, IOptions<ChatOptions> options, CancellationToken ct) =>
-                Results.Json(await svc.CreateUploadAsync(Http.User(http).UserId, req, Http.BaseUrl(http, options.Value), ct), ChatJson.Default.UploadUrlResponse))
+        files.MapPost("/upload-url", async (UploadUrlRequest req, HttpContext http, FileService svc, CancellationToken ct) =>
+                Results.Json(await svc.CreateUploadAsync(Http.User(http).UserId, req, ct), ChatJson.Default.UploadUrlResponse))
             .AddEndpointFilter<RequireDeviceFilter>();
 
         files.MapPut("/{fileId}/upload", UploadAsync);

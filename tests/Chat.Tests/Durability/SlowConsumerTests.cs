@@ -29,7 +29,7 @@ public sealed class SlowConsumerTests
         // Big messages fill bob's kernel buffers and then his bounded queue.
         string big = new('x', 16_000);
         int sentToBob = 0;
-        for (; sentToBob < 2000 && hub.DevicesOf(bobAuth.UserId).Length > 0; sentToBob++)
+        for (; sentToBob < 2000 && hub.DevicesOf(new Chat.Core.Domain.UserId(bobAuth.UserId)).Length > 0; sentToBob++)
         {
             await a.SendMessageAsync(toBob, big, $"big{sentToBob}");
             // Meanwhile carol and dave keep chatting, unaffected.
@@ -40,8 +40,8 @@ public sealed class SlowConsumerTests
                 Assert.Equal($"hi {sentToBob}", got.Str("content"));
             }
         }
-        for (int i = 0; i < 300 && !hub.DevicesOf(bobAuth.UserId).IsEmpty; i++) await Task.Delay(50);
-        Assert.True(hub.DevicesOf(bobAuth.UserId).IsEmpty, "the stuck socket was never closed");
+        for (int i = 0; i < 300 && !hub.DevicesOf(new Chat.Core.Domain.UserId(bobAuth.UserId)).IsEmpty; i++) await Task.Delay(50);
+        Assert.True(hub.DevicesOf(new Chat.Core.Domain.UserId(bobAuth.UserId)).IsEmpty, "the stuck socket was never closed");
         await b.DisposeAsync();
 
         await c.SendMessageAsync(carolDave, "still flowing");

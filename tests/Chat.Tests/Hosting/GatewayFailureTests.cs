@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Chat.Client;
 using Chat.Core.Delivery;
+using Chat.Core.Domain;
 using Chat.Tests.Infrastructure;
 using Chat.Tests.Protocol;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,12 +21,12 @@ public sealed class GatewayFailureTests
     private sealed class FailingBackplane(IBackplane inner) : IBackplane
     {
         private int _typingStopsToFail;
-        public ConcurrentQueue<(string UserId, string DeviceId)> Unregistered { get; } = new();
+        public ConcurrentQueue<(UserId UserId, DeviceId DeviceId)> Unregistered { get; } = new();
         public int TypingStopsToFail => Volatile.Read(ref _typingStopsToFail);
 
         public void FailNextTypingStop() => Volatile.Write(ref _typingStopsToFail, 1);
 
-        public ValueTask SendToUsersAsync(IReadOnlyCollection<string> userIds, OutboundEvent evt, CancellationToken ct)
+        public ValueTask SendToUsersAsync(IReadOnlyCollection<UserId> userIds, OutboundEvent evt, CancellationToken ct)
         {
             if (Encoding.UTF8.GetString(evt.Payload.Span).Contains("\"type\":\"typing_stop\"", StringComparison.Ordinal)
                 && Interlocked.CompareExchange(ref _typingStopsToFail, 0, 1) == 1)
@@ -33,16 +34,16 @@ public sealed class GatewayFailureTests
             return inner.SendToUsersAsync(userIds, evt, ct);
         }
 
-        public ValueTask UnregisterAsync(string userId, string deviceId, CancellationToken ct)
+        public ValueTask UnregisterAsync(UserId userId, DeviceId deviceId, CancellationToken ct)
         {
             Unregistered.Enqueue((userId, deviceId));
             return inner.UnregisterAsync(userId, deviceId, ct);
         }
 
-        public ValueTask CloseDeviceAsync(string userId, string deviceId, int closeCode, CancellationToken ct) => inner.CloseDeviceAsync(userId, deviceId, closeCode, ct);
-        public ValueTask PublishPresenceAsync(string userId, ReadOnlyMemory<byte> presenceFrame, CancellationToken ct) => inner.PublishPresenceAsync(userId, presenceFrame, ct);
-        public ValueTask InvalidateChatAsync(string chatId, CancellationToken ct) => inner.InvalidateChatAsync(chatId, ct);
-        public ValueTask RegisterAsync(string userId, string deviceId, CancellationToken ct) => inner.RegisterAsync(userId, deviceId, ct);
+        public ValueTask CloseDeviceAsync(UserId userId, DeviceId deviceId, int closeCode, CancellationToken ct) => inner.CloseDeviceAsync(userId, deviceId, closeCode, ct);
+        public ValueTask PublishPresenceAsync(UserId userId, ReadOnlyMemory<byte> presenceFrame, CancellationToken ct) => inner.PublishPresenceAsync(userId, presenceFrame, ct);
+        public ValueTask InvalidateChatAsync(ChatId chatId, CancellationToken ct) => inner.InvalidateChatAsync(chatId, ct);
+        public ValueTask RegisterAsync(UserId userId, DeviceId deviceId, CancellationToken ct) => inner.RegisterAsync(userId, deviceId, ct);
     }
 
     private static async Task<(TestServer Server, FailingBackplane Backplane)> StartAsync(Microsoft.Extensions.Time.Testing.FakeTimeProvider clock,
@@ -117,7 +118,7 @@ public sealed class GatewayFailureTests
             Step, TimeSpan.FromSeconds(10));
         Assert.Equal("offline", offline.Str("status"));
         Assert.Equal(0, backplane.TypingStopsToFail); // the failure did happen
-        await ProtocolKit.EventuallyAsync(() => Task.FromResult(backplane.Unregistered.Contains((u.UserId, u.DeviceId))), "the route is unregistered");
+        await ProtocolKit.EventuallyAsync(() => Task.FromResult(backplane.Unregistered.Contains((new UserId(u.UserId), new DeviceId(u.DeviceId)))), "the route is unregistered");
         var devices = (await server.GetAsync("/api/devices", u.Token)).Body.GetProperty("devices");
         Assert.False(devices.EnumerateArray().Single(d => d.Str("device_id") == u.DeviceId).GetProperty("online").GetBoolean());
     }

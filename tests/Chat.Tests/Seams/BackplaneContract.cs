@@ -1,5 +1,6 @@
 using System.Text;
 using Chat.Backplane.Redis;
+using Chat.Core;
 using Chat.Core.Chats;
 using Chat.Core.Delivery;
 using Chat.Core.Diagnostics;
@@ -45,7 +46,7 @@ public abstract class BackplaneContract : IAsyncLifetime
         _store = new SqliteChatStore(Path.Combine(_dir, "chat.db"));
         for (int i = 0; i < NodeCount; i++)
         {
-            var membership = new MembershipCache(_store, _store);
+            var membership = new MembershipCache(_store, _store, Options.Create(new ChatOptions()), new ChatMetrics());
             var hub = NewHub(membership);
             _nodes.Add(new Node(i, hub, membership, await StartBackplaneAsync(i, hub)));
         }
@@ -77,7 +78,7 @@ public abstract class BackplaneContract : IAsyncLifetime
     /// <summary>A device connects to a node as the server does it: into the hub, then registered on the backplane.</summary>
     private async Task<RecordingSink> ConnectAsync(Node node, string userId)
     {
-        var sink = new RecordingSink(userId, Ids.NewId());
+        var sink = new RecordingSink(new UserId(userId), new DeviceId(Ids.NewId()));
         node.Hub.Add(sink);
         await node.Backplane.RegisterAsync(sink.UserId, sink.DeviceId, None);
         return sink;
@@ -90,20 +91,20 @@ public abstract class BackplaneContract : IAsyncLifetime
         await node.Backplane.UnregisterAsync(sink.UserId, sink.DeviceId, None);
     }
 
-    private static OutboundEvent Event(string text, string? excludeDevice = null) =>
+    private static OutboundEvent Event(string text, DeviceId? excludeDevice = null) =>
         new(Encoding.UTF8.GetBytes(text), ExcludeDeviceId: excludeDevice);
 
-    private static OutboundEvent Message(string chatId, long seq, string? excludeDevice = null) =>
-        new(Encoding.UTF8.GetBytes($"{chatId[^6..]}#{seq}"), chatId, seq, excludeDevice);
+    private static OutboundEvent Message(string chatId, long seq, DeviceId? excludeDevice = null) =>
+        new(Encoding.UTF8.GetBytes($"{chatId[^6..]}#{seq}"), new ChatId(chatId), seq, excludeDevice);
 
     private static string Frame(string chatId, long seq) => $"{chatId[^6..]}#{seq}";
 
-    private static Task SendAsync(Node from, OutboundEvent evt, params string[] users) => from.Backplane.SendToUsersAsync(users, evt, None).AsTask();
+    private static Task SendAsync(Node from, OutboundEvent evt, params string[] users) => from.Backplane.SendToUsersAsync(UserId.From(users), evt, None).AsTask();
 
     private static ReadOnlyMemory<byte> PresenceFrame(string text) => Encoding.UTF8.GetBytes(text);
 
     private async Task<IReadOnlyList<string>> MembersAsync(Node node, string chatId) =>
-        (await node.Membership.GetAsync(chatId, None))?.Members ?? [];
+        (await node.Membership.GetAsync(new ChatId(chatId), None))?.Members.Select(m => m.Value).ToList() ?? [];
 
     /// <summary>
     /// A user with one device on every node, subscribed on every node to its own presence: what it receives from a
@@ -121,7 +122,7 @@ public abstract class BackplaneContract : IAsyncLifetime
             foreach (var node in kit._nodes)
             {
                 var d = await kit.ConnectAsync(node, user);
-                node.Hub.Subscribe(user, d);
+                node.Hub.Subscribe(new UserId(user), d);
                 devices.Add(d);
             }
             return new Probe { UserId = user, Devices = devices };
@@ -140,7 +141,7 @@ public abstract class BackplaneContract : IAsyncLifetime
     private async Task BroadcastBarrierAsync(Node from)
     {
         string mark = $"presence-barrier-{Interlocked.Increment(ref _barriers)}";
-        await from.Backplane.PublishPresenceAsync(_probe.UserId, PresenceFrame(mark), None);
+        await from.Backplane.PublishPresenceAsync(new UserId(_probe.UserId), PresenceFrame(mark), None);
         await Eventually.TrueAsync(() => _probe.Devices.All(d => d.Has(mark)), $"{mark} published on every node");
     }
 
@@ -193,9 +194,9 @@ public abstract class BackplaneContract : IAsyncLifetime
         Assert.Equal([Frame(chat, 1), Frame(chat, 2), Frame(other, 1), Frame(chat, 3)], u0.Frames);
         Assert.Equal([Frame(chat, 1), Frame(chat, 2), Frame(other, 1)], u2.Frames);
         Assert.Equal([Frame(chat, 1), Frame(chat, 2), Frame(chat, 3)], w1.Frames);
-        Assert.Equal(3, u0.Cursor.Pushed(chat));
-        Assert.Equal(1, u0.Cursor.Pushed(other));
-        Assert.Equal(2, u2.Cursor.Pushed(chat));
+        Assert.Equal(3, u0.Cursor.Pushed(new ChatId(chat)));
+        Assert.Equal(1, u0.Cursor.Pushed(new ChatId(other)));
+        Assert.Equal(2, u2.Cursor.Pushed(new ChatId(chat)));
     }
 
     [SeamFact]
@@ -219,7 +220,7 @@ public abstract class BackplaneContract : IAsyncLifetime
         var u1 = await ConnectAsync(N(1), u);
         var u2 = await ConnectAsync(N(2), u);
 
-        await N(1).Backplane.CloseDeviceAsync(u, u2.DeviceId, 4003, None);
+        await N(1).Backplane.CloseDeviceAsync(new UserId(u), u2.DeviceId, 4003, None);
         await Eventually.TrueAsync(() => u2.ClosedWith is not null, "the device was closed");
         await BroadcastBarrierAsync(N(1));
 
@@ -229,7 +230,7 @@ public abstract class BackplaneContract : IAsyncLifetime
         Assert.All(_probe.Devices, d => Assert.Null(d.ClosedWith));
 
         // The node's own device closes at once, wherever the call comes from.
-        await N(0).Backplane.CloseDeviceAsync(u, u0.DeviceId, 4001, None);
+        await N(0).Backplane.CloseDeviceAsync(new UserId(u), u0.DeviceId, 4001, None);
         await Eventually.TrueAsync(() => u0.ClosedWith is not null, "the second device was closed");
         Assert.Equal(4001, u0.ClosedWith);
         Assert.Null(u1.ClosedWith);
@@ -246,12 +247,12 @@ public abstract class BackplaneContract : IAsyncLifetime
         var s2 = await ConnectAsync(N(2), watcher);
         var elsewhere = await ConnectAsync(N(1), watcher);
         var subjectDevice = await ConnectAsync(N(2), subject);
-        N(0).Hub.Subscribe(subject, s0);
-        N(1).Hub.Subscribe(subject, s1);
-        N(2).Hub.Subscribe(subject, s2);
-        N(1).Hub.Subscribe(someoneElse, elsewhere);
+        N(0).Hub.Subscribe(new UserId(subject), s0);
+        N(1).Hub.Subscribe(new UserId(subject), s1);
+        N(2).Hub.Subscribe(new UserId(subject), s2);
+        N(1).Hub.Subscribe(new UserId(someoneElse), elsewhere);
 
-        await N(1).Backplane.PublishPresenceAsync(subject, PresenceFrame("online"), None);
+        await N(1).Backplane.PublishPresenceAsync(new UserId(subject), PresenceFrame("online"), None);
         await BroadcastBarrierAsync(N(1));
         Assert.Equal(["online"], s0.Frames);
         Assert.Equal(["online"], s1.Frames);
@@ -259,8 +260,8 @@ public abstract class BackplaneContract : IAsyncLifetime
         Assert.Empty(elsewhere.Frames);
         Assert.Empty(subjectDevice.Frames); // being connected is not subscribing
 
-        N(2).Hub.Unsubscribe(subject, s2);
-        await N(0).Backplane.PublishPresenceAsync(subject, PresenceFrame("away"), None);
+        N(2).Hub.Unsubscribe(new UserId(subject), s2);
+        await N(0).Backplane.PublishPresenceAsync(new UserId(subject), PresenceFrame("away"), None);
         await BroadcastBarrierAsync(N(0));
         Assert.Equal(["online", "away"], s0.Frames);
         Assert.Equal(["online", "away"], s1.Frames);
@@ -288,7 +289,7 @@ public abstract class BackplaneContract : IAsyncLifetime
         // The caches still hold the old members: this is what the invalidation is for.
         foreach (var node in _nodes) Assert.Equal(2, (await MembersAsync(node, changed)).Count);
 
-        await N(1).Backplane.InvalidateChatAsync(changed, None);
+        await N(1).Backplane.InvalidateChatAsync(new ChatId(changed), None);
         foreach (var node in _nodes)
             await Eventually.TrueAsync(async () => (await MembersAsync(node, changed)).Contains(c), $"node {node.Index} reloaded the members");
         await BroadcastBarrierAsync(N(1));

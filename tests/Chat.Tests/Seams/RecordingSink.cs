@@ -1,5 +1,6 @@
 using System.Text;
 using Chat.Core.Delivery;
+using Chat.Core.Domain;
 
 namespace Chat.Tests.Seams;
 
@@ -13,17 +14,18 @@ public sealed class RecordingSink : IDeviceSink
     private readonly CancellationTokenSource _aborted = new();
     private int _closeCode;
 
-    public RecordingSink(string userId, string deviceId)
+    public RecordingSink(UserId userId, DeviceId deviceId)
     {
         UserId = userId;
         DeviceId = deviceId;
+        Cursor = new DeliveryCursor(deviceId);
         Cursor.GoLive();
     }
 
-    public string UserId { get; }
-    public string DeviceId { get; }
+    public UserId UserId { get; }
+    public DeviceId DeviceId { get; }
     public long DeviceCreatedAt { get; } = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-    public DeliveryCursor Cursor { get; } = new();
+    public DeliveryCursor Cursor { get; }
     public CancellationToken Aborted => _aborted.Token;
 
     /// <summary>The frames received so far, in order.</summary>
@@ -58,5 +60,5 @@ public sealed class RecordingSink : IDeviceSink
         if (Interlocked.CompareExchange(ref _closeCode, closeCode, 0) == 0) _aborted.Cancel();
     }
 
-    public override string ToString() => $"device {DeviceId[^6..]} of {UserId[^6..]}";
+    public override string ToString() => $"device {DeviceId.Value[^6..]} of {UserId.Value[^6..]}";
 }
