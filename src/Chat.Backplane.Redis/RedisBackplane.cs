@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using Chat.Core.Caching;
 using Chat.Core.Delivery;
 using Chat.Core.Diagnostics;
 using Chat.Core.Domain;
@@ -26,7 +26,7 @@ public sealed partial class RedisBackplane : BackgroundService, IBackplane
     private readonly ChatMetrics _metrics;
     private readonly ILogger<RedisBackplane> _log;
     private readonly RedisBackplaneOptions _options;
-    private readonly ConcurrentDictionary<UserId, Route> _routes = new();
+    private readonly BoundedCache<UserId, Route> _routes;
     // Register/unregister of one user on this node must not interleave (an unregister could erase a fresh register).
     private readonly SemaphoreSlim[] _userLocks = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
     private readonly SemaphoreSlim _refreshNow = new(0, 1);
@@ -51,6 +51,7 @@ public sealed partial class RedisBackplane : BackgroundService, IBackplane
         _options = options.Value;
         _ttlMs = (long)(_options.EntryTtlSeconds * 1000);
         _routeCacheMs = (long)(_options.RouteCacheSeconds * 1000);
+        _routes = new BoundedCache<UserId, Route>("redis_routes", _options.RouteCacheEntries, metrics);
         redis.Restored += OnRestored;
     }
 
@@ -173,11 +174,10 @@ public sealed partial class RedisBackplane : BackgroundService, IBackplane
             double now = NowMs();
             var lookups = misses.ConvertAll(u => db.SortedSetRangeByScoreAsync(_keys.Routes(u.Value), now, double.PositiveInfinity));
             await Task.WhenAll(lookups);
-            if (_routes.Count > 200_000) _routes.Clear();
             for (int i = 0; i < misses.Count; i++)
             {
                 string[] nodes = Array.ConvertAll(lookups[i].Result, v => (string)v!);
-                if (_routeCacheMs > 0) _routes[misses[i]] = new Route(nodes, nowTicks + _routeCacheMs);
+                if (_routeCacheMs > 0) _routes.Set(misses[i], new Route(nodes, nowTicks + _routeCacheMs));
                 Add(byNode, misses[i], nodes);
             }
         }
@@ -241,7 +241,7 @@ public sealed partial class RedisBackplane : BackgroundService, IBackplane
                     _hub.InvalidateLocal(chat);
                     break;
                 case EnvelopeKind.UserMoved:
-                    foreach (var u in e.Users) _routes.TryRemove(u, out _);
+                    foreach (var u in e.Users) _routes.TryRemove(u);
                     break;
             }
         }

@@ -26,6 +26,10 @@ public sealed class RedisBackplaneOptions
     [Range(0, 60)]
     public double RouteCacheSeconds { get; set; } = 1;
 
+    /// <summary>Most users whose routes a sender caches (a bounded cache: the oldest half is dropped when full).</summary>
+    [Range(2, 100_000_000)]
+    public int RouteCacheEntries { get; set; } = 200_000;
+
     /// <summary>How long a Redis command may take before it fails (the fan-out never waits longer for Redis).</summary>
     [Range(100, 60_000)]
     public int CommandTimeoutMs { get; set; } = 2000;

@@ -1,3 +1,4 @@
+using Chat.Core.Caching;
 using Chat.Core.Storage;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -17,7 +18,8 @@ public sealed partial class PostgresChatStore
 
     // Direct chats this node has seen committed (rows in chats + chat_members): skips two inserts per batch.
     // Chats are never deleted, so another node cannot make an entry wrong.
-    private readonly HashSet<string> _knownDirect = new(StringComparer.Ordinal);
+    // Bounded: an entry lost to eviction costs the two inserts once more, nothing else.
+    private readonly BoundedCache<string, bool> _knownDirect = new("pg_known_direct_chats", 1_000_000, comparer: StringComparer.Ordinal);
 
     public async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewMessage> batch, CancellationToken ct)
     {
@@ -62,8 +64,7 @@ public sealed partial class PostgresChatStore
             candidates.Add(i);
         }
         List<NewMessage> newDirect;
-        lock (_knownDirect)
-            newDirect = batch.Where(m => m.DirectPeer is not null && !_knownDirect.Contains(m.ChatId))
+        newDirect = batch.Where(m => m.DirectPeer is not null && !_knownDirect.TryGetValue(m.ChatId, out _))
                 .DistinctBy(m => m.ChatId, StringComparer.Ordinal).OrderBy(m => m.ChatId, StringComparer.Ordinal).ToList();
 
         await using var conn = await _db.OpenConnectionAsync(ct);
@@ -194,11 +195,7 @@ public sealed partial class PostgresChatStore
 
         await tx.CommitAsync(ct);
         // Remembered only once the transaction committed: a rolled-back batch must create its chats again.
-        lock (_knownDirect)
-        {
-            if (_knownDirect.Count > 1_000_000) _knownDirect.Clear();
-            foreach (var m in newDirect) _knownDirect.Add(m.ChatId);
-        }
+        foreach (var m in newDirect) _knownDirect.Set(m.ChatId, true);
         for (int i = 0; i < batch.Count; i++)
             if (sameAs[i] >= 0) results[i] = new AppendResult(results[sameAs[i]]!.Message, true);
         return results!;

@@ -87,6 +87,16 @@ public sealed class BoundedCache<TKey, TValue> where TKey : notnull
                 if (match(key, value)) Remove(generation, key);
     }
 
+    /// <summary>Forgets everything (the source changed wholesale, e.g. a Redis failover).</summary>
+    public void Clear()
+    {
+        lock (_rotating)
+        {
+            Volatile.Write(ref _previous, new Generation(_comparer));
+            Volatile.Write(ref _current, new Generation(_comparer));
+        }
+    }
+
     private static bool Remove(Generation generation, TKey key)
     {
         if (!generation.Map.TryRemove(key, out _)) return false;

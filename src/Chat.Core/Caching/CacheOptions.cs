@@ -27,4 +27,8 @@ public sealed class CacheOptions
     /// <summary>Completed file records, described for every recipient and history page.</summary>
     [Range(2, 100_000_000)]
     public int Files { get; set; } = 10_000;
+
+    /// <summary>(user, chat) → the best delivered seq this node knows: delivery receipts go out only when it rises.</summary>
+    [Range(2, 100_000_000)]
+    public int UserDelivered { get; set; } = 1_000_000;
 }

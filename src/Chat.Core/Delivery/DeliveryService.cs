@@ -1,4 +1,6 @@
+using Chat.Core.Caching;
 using Chat.Core.Chats;
+using Chat.Core.Diagnostics;
 using Chat.Core.Domain;
 using Chat.Core.Messaging;
 using Chat.Core.Storage;
@@ -16,7 +18,7 @@ namespace Chat.Core.Delivery;
 /// </summary>
 public sealed partial class DeliveryService(
     IMessageStore messages, IPointerStore pointers, MembershipCache membership, RecentMessages recent,
-    IBackplane backplane, IAttachments attachments, IOptions<ChatOptions> options, ILogger<DeliveryService> log) : BackgroundService
+    IBackplane backplane, IAttachments attachments, IOptions<ChatOptions> options, ChatMetrics metrics, ILogger<DeliveryService> log) : BackgroundService
 {
     private const int PageSize = 500;
     private readonly object _gate = new();
@@ -25,7 +27,8 @@ public sealed partial class DeliveryService(
     // lands during a slow flush would be pushed messages it already acknowledged.
     private Dictionary<(DeviceId DeviceId, ChatId ChatId), (UserId UserId, long Seq, string MessageId)> _flushing = [];
     // The best delivered seq per (user, chat) known to this node: receipts go out only when it rises.
-    private readonly Dictionary<(UserId UserId, ChatId ChatId), long> _userDelivered = [];
+    private readonly BoundedCache<(UserId UserId, ChatId ChatId), long> _userDelivered =
+        new("user_delivered", options.Value.Caches.UserDelivered, metrics);
     private readonly TimeSpan _flushEvery = TimeSpan.FromMilliseconds(options.Value.Commit.PointerFlushMs);
 
     /// <summary>A device acknowledged everything in a chat up to this message.</summary>
@@ -106,7 +109,7 @@ public sealed partial class DeliveryService(
             foreach (var key in best.Keys)
             {
                 long known;
-                lock (_gate) _userDelivered.TryGetValue(key, out known);
+                _userDelivered.TryGetValue(key, out known);
                 if (known == 0) known = await pointers.GetUserDeliveredAsync(key.UserId.Value, key.ChatId.Value, ct);
                 before[key] = known;
             }
@@ -117,11 +120,7 @@ public sealed partial class DeliveryService(
             {
                 long old = before[key];
                 if (seq <= old) continue;
-                lock (_gate)
-                {
-                    if (_userDelivered.Count > 1_000_000) _userDelivered.Clear();
-                    _userDelivered[key] = seq;
-                }
+                _userDelivered.Set(key, seq);
                 var senders = recent.Senders(key.ChatId, old, seq, key.UserId) ?? UserId.From(await messages.GetSendersAsync(key.ChatId.Value, old, seq, key.UserId.Value, ct));
                 if (senders.Count == 0) continue;
                 byte[] frame = Frames.Encode(new DeliveryReceiptFrame(key.ChatId.Value, messageId, seq, key.UserId.Value));
