@@ -293,6 +293,11 @@ public sealed partial class RedisBackplane : BackgroundService, IBackplane
             {
                 WarnThrottled(ex);
             }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                // Not Redis's own failure: logged, retried next round — a background loop that ends stops the host.
+                LogRefreshFailed(_log, ex);
+            }
         }
     }
 
@@ -355,6 +360,9 @@ public sealed partial class RedisBackplane : BackgroundService, IBackplane
 
     [LoggerMessage(6101, LogLevel.Warning, "Redis unavailable for the backplane; events to other nodes are skipped and devices catch up from the store")]
     private static partial void LogRedisUnavailable(ILogger logger, Exception ex);
+
+    [LoggerMessage(6109, LogLevel.Error, "Backplane refresh failed; retrying next round")]
+    private static partial void LogRefreshFailed(ILogger logger, Exception ex);
 
     [LoggerMessage(6102, LogLevel.Warning, "Dropped an unreadable backplane envelope")]
     private static partial void LogBadEnvelope(ILogger logger, Exception ex);
