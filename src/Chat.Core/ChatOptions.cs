@@ -46,7 +46,7 @@ public sealed class ChatOptions : IValidatableObject
     /// <summary>Set when several nodes use <c>Blobs=local</c> on a folder they all mount (NFS and the like).</summary>
     public bool BlobsShared { get; set; }
 
-    /// <summary>Public base URL used in signed links; empty means "the request's own host".</summary>
+    /// <summary>Public base URL used in signed links; empty means the node's own listening address (never a request's Host header).</summary>
     public string PublicUrl { get; set; } = "";
 
     /// <summary>HMAC key for signed file URLs; generated into the data folder when empty (must be shared by all nodes).</summary>
