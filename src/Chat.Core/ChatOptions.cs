@@ -148,6 +148,10 @@ public sealed class GatewayOptions
 
     [Range(1024, 16 * 1024 * 1024)]
     public int MaxFrameBytes { get; set; } = 65_536;
+
+    /// <summary>Per-socket budgets for each class of client frame (<c>Chat:Gateway:FrameLimits</c>).</summary>
+    [ValidateObjectMembers]
+    public FrameLimitOptions FrameLimits { get; set; } = new();
 }
 
 public sealed class CommitOptions
@@ -163,4 +167,37 @@ public sealed class CommitOptions
     /// <summary>How often coalesced delivery pointers are flushed (the contract allows 250 ms).</summary>
     [Range(10, 250)]
     public int PointerFlushMs { get; set; } = 100;
+}
+
+/// <summary>
+/// The "Chat:Gateway:FrameLimits" section: per-socket budgets for each class of client frame (token buckets, burst =
+/// the per-minute rate, refilled continuously; 0 disables a class). Over budget a frame is dropped: typing silently,
+/// the others answered with <c>rate_limited</c> + <c>retry_after_ms</c> at most once per <see cref="ErrorIntervalMs"/>.
+/// <c>new_message</c> is limited per user by <c>Chat:RateLimit:MessagesPerMinute</c> instead.
+/// </summary>
+public sealed class FrameLimitOptions
+{
+    /// <summary><c>typing_start</c> / <c>typing_stop</c> (the web client sends at most one start per 2 s per chat).</summary>
+    [Range(0, 10_000_000)]
+    public int TypingPerMinute { get; set; } = 120;
+
+    /// <summary><c>presence_subscribe</c>, <c>presence_unsubscribe</c>, <c>set_status</c>.</summary>
+    [Range(0, 10_000_000)]
+    public int PresencePerMinute { get; set; } = 120;
+
+    /// <summary><c>ack</c> and <c>read</c>: one per message received in a busy chat, so the budget is generous.</summary>
+    [Range(0, 10_000_000)]
+    public int ReceiptsPerMinute { get; set; } = 12_000;
+
+    /// <summary><c>heartbeat</c> (the contract's interval is 30 s).</summary>
+    [Range(0, 10_000_000)]
+    public int HeartbeatsPerMinute { get; set; } = 600;
+
+    /// <summary>Frames of no known type: invalid JSON, a missing or unknown <c>type</c> (each answered with an error).</summary>
+    [Range(0, 10_000_000)]
+    public int OtherPerMinute { get; set; } = 600;
+
+    /// <summary>Least time between two <c>rate_limited</c> answers on one socket; over-budget frames in between are dropped silently.</summary>
+    [Range(1, 600_000)]
+    public int ErrorIntervalMs { get; set; } = 1000;
 }

@@ -10,7 +10,12 @@ namespace Chat.Core.Presence;
 
 /// <summary>
 /// Typing indicators: relayed to the other members' online devices, never stored. The server stops a typer itself
-/// after the timeout or when the typing device disconnects; repeated starts are re-broadcast at most every ~2 s.
+/// after the timeout or when the typing device disconnects.
+/// Throttled per (user, chat) so that no sender's volume reaches the other members (issue 17: a flood of typing
+/// frames overflowed the victims' queues): at most one <c>typing_start</c> is relayed per
+/// <c>Chat:Presence:TypingRebroadcastSeconds</c>, a <c>typing_stop</c> only when a start was relayed before it,
+/// so the members see at most one start and one stop per window. State is one entry per (chat, user) that typed
+/// within the last timeout or window; entries expire in <see cref="StepAsync"/>.
 /// </summary>
 public sealed class TypingService(
     MembershipCache membership, IBackplane backplane, IOptions<ChatOptions> options, TimeProvider time, ILogger<TypingService> log)
@@ -19,8 +24,11 @@ public sealed class TypingService(
     private sealed class Typer
     {
         public required string DeviceId;
+        /// <summary>When the entry goes: the typing timeout while typing, the end of the throttle window after a stop.</summary>
         public long ExpiresAt;
         public long LastBroadcast;
+        /// <summary>The members were last told "typing_start" (so a stop, or the timeout, has something to end).</summary>
+        public bool Shown;
     }
 
     private readonly object _gate = new();
@@ -43,24 +51,40 @@ public sealed class TypingService(
             {
                 t.ExpiresAt = now + _timeoutMs;
                 t.DeviceId = deviceId;
+                // Also after a stop: start/stop/start... within the window relays one start, not one per frame.
                 broadcast = now - t.LastBroadcast >= _rebroadcastMs;
-                if (broadcast) t.LastBroadcast = now;
+                if (broadcast)
+                {
+                    t.LastBroadcast = now;
+                    t.Shown = true;
+                }
             }
             else
             {
-                _typing[key] = new Typer { DeviceId = deviceId, ExpiresAt = now + _timeoutMs, LastBroadcast = now };
+                _typing[key] = new Typer { DeviceId = deviceId, ExpiresAt = now + _timeoutMs, LastBroadcast = now, Shown = true };
                 broadcast = true;
             }
         }
         if (broadcast) await RelayAsync("typing_start", members, userId, ct);
     }
 
-    /// <summary>A <c>typing_stop</c> frame.</summary>
+    /// <summary>A <c>typing_stop</c> frame: relayed only when the members were shown this user typing.</summary>
     public async Task StopTypingAsync(string userId, string? chatId, CancellationToken ct)
     {
         var members = await membership.RequireMemberAsync(chatId, new UserId(userId), NonMember.Forbidden, ct);
-        lock (_gate) _typing.Remove((members.ChatId.Value, userId));
-        await RelayAsync("typing_stop", members, userId, ct);
+        long now = Now;
+        bool relay;
+        lock (_gate)
+        {
+            var key = (members.ChatId.Value, userId);
+            if (!_typing.TryGetValue(key, out var t)) return; // not typing: a repeated stop is dropped
+            relay = t.Shown;
+            t.Shown = false;
+            // Remembered until the window ends, so that a start right after this stop is not relayed again.
+            t.ExpiresAt = t.LastBroadcast + _rebroadcastMs;
+            if (t.ExpiresAt <= now) _typing.Remove(key);
+        }
+        if (relay) await RelayAsync("typing_stop", members, userId, ct);
     }
 
     /// <summary>The device's connection closed: stop whatever it was typing.</summary>
@@ -69,15 +93,16 @@ public sealed class TypingService(
         List<(string ChatId, string UserId)> stopped;
         lock (_gate)
         {
-            stopped = _typing.Where(kv => kv.Value.DeviceId == deviceId).Select(kv => kv.Key).ToList();
-            foreach (var key in stopped) _typing.Remove(key);
+            var gone = _typing.Where(kv => kv.Value.DeviceId == deviceId).ToList();
+            stopped = gone.Where(kv => kv.Value.Shown).Select(kv => kv.Key).ToList();
+            foreach (var kv in gone) _typing.Remove(kv.Key);
         }
         await StopAllAsync(stopped);
     }
 
     protected override TimeSpan Interval => TimeSpan.FromMilliseconds(Math.Clamp(_timeoutMs / 10, 50, 500));
 
-    /// <summary>Stops the typers whose timeout passed.</summary>
+    /// <summary>Stops the typers whose timeout passed and forgets the stopped ones whose window ended.</summary>
     protected override async Task StepAsync(CancellationToken ct)
     {
         long now = Now;
@@ -85,8 +110,9 @@ public sealed class TypingService(
         lock (_gate)
         {
             if (_typing.Count == 0) return;
-            expired = _typing.Where(kv => kv.Value.ExpiresAt <= now).Select(kv => kv.Key).ToList();
-            foreach (var key in expired) _typing.Remove(key);
+            var due = _typing.Where(kv => kv.Value.ExpiresAt <= now).ToList();
+            expired = due.Where(kv => kv.Value.Shown).Select(kv => kv.Key).ToList();
+            foreach (var kv in due) _typing.Remove(kv.Key);
         }
         await StopAllAsync(expired);
     }

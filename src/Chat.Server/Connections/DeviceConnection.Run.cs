@@ -198,6 +198,7 @@ internal sealed partial class DeviceConnection
         }
         catch (JsonException)
         {
+            if (!Admit(FrameClass.Other, null)) return;
             // Valid JSON with a wrongly typed field is a bad request; its client_msg_id (when it is a string) is still echoed.
             if (ReadObject(json, out string? clientMsgId))
                 SendError(ErrorCodes.InvalidRequest, "A field has the wrong type.", clientMsgId);
@@ -207,9 +208,11 @@ internal sealed partial class DeviceConnection
         }
         if (frame is null)
         {
+            if (!Admit(FrameClass.Other, null)) return;
             SendError(ErrorCodes.InvalidJson, "The frame is not a JSON object.", null);
             return;
         }
+        if (!Admit(FrameBudget.Classify(frame.Type), frame.ClientMsgId)) return;
         try
         {
             switch (frame.Type)
@@ -263,6 +266,19 @@ internal sealed partial class DeviceConnection
             LogFrameFailed(_log, frame.Type, DeviceId.Value, ex);
             SendError(ErrorCodes.Internal, "Something went wrong on the server.", frame.ClientMsgId);
         }
+    }
+
+    /// <summary>
+    /// Takes the frame's token from this socket's budget. Over budget the frame is dropped: typing silently, anything
+    /// else answered with rate_limited at most once per interval. The socket stays open — the contract's close codes
+    /// have none for "too many frames", and a dropped frame costs the node a parse and a counter.
+    /// </summary>
+    private bool Admit(FrameClass frameClass, string? clientMsgId)
+    {
+        if (_budget.TryTake(frameClass, out int retryAfterMs)) return true;
+        if (frameClass != FrameClass.Typing && _budget.MayAnswer())
+            SendError(ErrorCodes.RateLimited, "Too many frames of this kind on this connection; wait and retry.", clientMsgId, retryAfterMs);
+        return false;
     }
 
     /// <summary>True when the frame is a JSON object; then also its client_msg_id if that is a string.</summary>

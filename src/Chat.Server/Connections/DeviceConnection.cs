@@ -27,6 +27,7 @@ internal sealed partial class DeviceConnection : IDeviceSink
     private readonly ChatMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
+    private readonly FrameBudget _budget; // per-socket frame budgets, used by the receive loop only
     private int _closeCode;
     private TaskCompletionSource? _roomWaiter;
     private long _lastReceived; // a TimeProvider timestamp
@@ -47,6 +48,7 @@ internal sealed partial class DeviceConnection : IDeviceSink
         _metrics = metrics;
         _time = time;
         _log = log;
+        _budget = new FrameBudget(options.Gateway.FrameLimits, time);
         _lastReceived = time.GetTimestamp();
     }
 
