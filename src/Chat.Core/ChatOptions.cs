@@ -131,6 +131,10 @@ public sealed class LimitOptions
     /// <summary>Uploads never attached to a message are deleted after this long.</summary>
     [Range(1, 8760)]
     public double UnattachedFileHours { get; set; } = 24;
+
+    /// <summary>Open sockets per device token on one node; one more is closed with 4029 <c>too_many_connections</c>. 0 disables.</summary>
+    [Range(0, 100_000)]
+    public int SocketsPerDevice { get; set; } = 8;
 }
 
 public sealed class GatewayOptions

@@ -27,4 +27,6 @@ public static class CloseCodes
     public const int Unauthorized = 4001;
     public const int IdleTimeout = 4002;
     public const int SlowConsumer = 4008;
+    /// <summary>One more socket than <c>Chat:Limits:SocketsPerDevice</c> for the same device token.</summary>
+    public const int TooManyConnections = 4029;
 }

@@ -18,6 +18,7 @@ internal sealed partial class DeviceConnection
     /// <summary>Runs the connection to its end: ready, catch-up, then the two pumps until either stops.</summary>
     public async Task RunAsync(GatewayServices g, CancellationToken shutdown)
     {
+        if (await RefusedAsExtraSocketAsync(g)) return;
         using var link = CancellationTokenSource.CreateLinkedTokenSource(_aborted.Token, shutdown);
         var ct = link.Token;
         // ready is queued before the hub can route anything here, so it is always the first frame.
@@ -41,6 +42,28 @@ internal sealed partial class DeviceConnection
         {
             await TearDownAsync(g, sending);
         }
+    }
+
+    /// <summary>
+    /// Chat:Limits:SocketsPerDevice: a socket beyond the limit for its device token (counted on this node, at connect)
+    /// is closed with 4029 before anything is set up for it; the device's other sockets are left alone.
+    /// </summary>
+    private async Task<bool> RefusedAsExtraSocketAsync(GatewayServices g)
+    {
+        int limit = g.Options.Value.Limits.SocketsPerDevice;
+        if (limit <= 0 || g.Hub.DevicesOf(UserId).Count(s => s.DeviceId == DeviceId) < limit) return false;
+        LogTooManySockets(_log, DeviceId.Value, limit);
+        Interlocked.Exchange(ref _closeCode, CloseCodes.TooManyConnections);
+        using var timeout = new CancellationTokenSource(CloseGrace);
+        try
+        {
+            await _ws.CloseAsync((WebSocketCloseStatus)CloseCodes.TooManyConnections, Describe(CloseCodes.TooManyConnections), timeout.Token);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)
+        {
+        }
+        _aborted.Dispose();
+        return true;
     }
 
     /// <summary>
@@ -342,6 +365,7 @@ internal sealed partial class DeviceConnection
         CloseCodes.Unauthorized => "unauthorized",
         CloseCodes.IdleTimeout => "idle timeout",
         CloseCodes.SlowConsumer => "slow consumer",
+        CloseCodes.TooManyConnections => "too_many_connections",
         CloseCodes.TooBig => "frame too big",
         CloseCodes.InvalidUtf8 => "invalid utf-8",
         CloseCodes.ShuttingDown => "server shutting down",
