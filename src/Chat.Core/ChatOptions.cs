@@ -57,6 +57,9 @@ public sealed class ChatOptions : IValidatableObject
     public RateLimitOptions RateLimit { get; set; } = new();
 
     [ValidateObjectMembers]
+    public AuthOptions Auth { get; set; } = new();
+
+    [ValidateObjectMembers]
     public PresenceOptions Presence { get; set; } = new();
 
     [ValidateObjectMembers]
@@ -94,6 +97,26 @@ public sealed class RateLimitOptions
     /// <summary>Messages per minute per user (token bucket, burst = this rate); 0 disables.</summary>
     [Range(0, 10_000_000)]
     public int MessagesPerMinute { get; set; } = 100;
+
+    /// <summary>Failed logins per account and per client address in a one-minute window; 0 disables.</summary>
+    [Range(0, 10_000_000)]
+    public int LoginsPerMinute { get; set; } = 10;
+
+    /// <summary>Registrations (attempts) per client address in a one-minute window; 0 disables.</summary>
+    [Range(0, 10_000_000)]
+    public int RegistrationsPerMinute { get; set; } = 10;
+}
+
+/// <summary>The <c>Chat:Auth</c> section: how much CPU password hashing may take.</summary>
+public sealed class AuthOptions
+{
+    /// <summary>Password hashes (register, login) computed at once; the rest wait, so the message path keeps its CPU.</summary>
+    [Range(1, 64)]
+    public int MaxConcurrentHashes { get; set; } = 2;
+
+    /// <summary>Requests allowed to wait for a hashing slot; one more is answered 429 <c>rate_limited</c>.</summary>
+    [Range(0, 10_000)]
+    public int MaxQueuedHashes { get; set; } = 32;
 }
 
 public sealed class PresenceOptions

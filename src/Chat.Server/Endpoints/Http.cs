@@ -14,11 +14,15 @@ internal static class Http
         return header is not null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
     }
 
-    public static Task WriteError(HttpContext http, int status, string code, string message)
+    /// <summary>The caller's address (the connection's peer), for per-address abuse limits.</summary>
+    public static string ClientAddress(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+    public static Task WriteError(HttpContext http, int status, string code, string message, int? retryAfterMs = null)
     {
         http.Response.StatusCode = status;
         http.Response.ContentType = "application/json; charset=utf-8";
-        return http.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(new ErrorBody(code, message), ChatJson.Default.ErrorBody)).AsTask();
+        if (retryAfterMs is int ms) http.Response.Headers.RetryAfter = ((ms + 999) / 1000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return http.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(new ErrorBody(code, message, retryAfterMs), ChatJson.Default.ErrorBody)).AsTask();
     }
 
     public static int StatusOf(string code) => code switch
@@ -48,7 +52,7 @@ internal sealed partial class ErrorMiddleware(RequestDelegate next, ILogger<Erro
         }
         catch (ChatException ex) when (!http.Response.HasStarted)
         {
-            await Http.WriteError(http, Http.StatusOf(ex.Code), ex.Code, ex.Message);
+            await Http.WriteError(http, Http.StatusOf(ex.Code), ex.Code, ex.Message, ex.RetryAfterMs);
         }
         catch (BadHttpRequestException ex) when (!http.Response.HasStarted)
         {

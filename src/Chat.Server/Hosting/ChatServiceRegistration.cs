@@ -42,6 +42,7 @@ internal static class ChatServiceRegistration
         });
 
         var choice = SeamChoice.Read(builder.Configuration);
+        builder.AddRedactedRequestLog();
         services.AddChatStorage(choice, builder.Configuration);
         services.AddChatBackplane(choice, builder.Configuration);
         services.AddChatBlobs(choice);
