@@ -49,6 +49,12 @@ public sealed class ChatOptions : IValidatableObject
     /// <summary>Public base URL used in signed links; empty means the node's own listening address (never a request's Host header).</summary>
     public string PublicUrl { get; set; } = "";
 
+    /// <summary>
+    /// Extra exact <c>Origin</c> values accepted on <c>/ws</c> (such as <c>https://app.example.com</c>), next to the
+    /// node's own origins and <see cref="PublicUrl"/>, which are always accepted; a request without <c>Origin</c> is accepted.
+    /// </summary>
+    public List<string> AllowedOrigins { get; set; } = [];
+
     /// <summary>HMAC key for signed file URLs; generated into the data folder when empty (must be shared by all nodes).</summary>
     public string SigningKey { get; set; } = "";
 
