@@ -3,9 +3,9 @@ using Chat.LoadTest;
 const string Usage = """
 chat-loadtest <scenario> [options]      (targets loopback only: 127.0.0.0/8, ::1, localhost)
 
-Start the server for benches with the per-user rate limit off:
+Start the server for benches with the rate limits off:
   dotnet run -c Release --project src/Chat.Server -- --urls http://127.0.0.1:8080 \
-      --Chat:RateLimit:MessagesPerMinute=0 --Chat:DataDir /tmp/benchdata
+      --Chat:RateLimit:MessagesPerMinute=0 --Chat:RateLimit:LoginsPerMinute=0 --Chat:RateLimit:RegistrationsPerMinute=0 --Chat:DataDir /tmp/benchdata
 
 scenarios
   setup        register --users N into the users file (reused by every later run)

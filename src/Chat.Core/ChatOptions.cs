@@ -49,12 +49,21 @@ public sealed class ChatOptions : IValidatableObject
     /// <summary>Public base URL used in signed links; empty means the node's own listening address (never a request's Host header).</summary>
     public string PublicUrl { get; set; } = "";
 
+    /// <summary>
+    /// Extra exact <c>Origin</c> values accepted on <c>/ws</c> (such as <c>https://app.example.com</c>), next to the
+    /// node's own origins and <see cref="PublicUrl"/>, which are always accepted; a request without <c>Origin</c> is accepted.
+    /// </summary>
+    public List<string> AllowedOrigins { get; set; } = [];
+
     /// <summary>HMAC key for signed file URLs; generated into the data folder when empty (must be shared by all nodes).</summary>
     public string SigningKey { get; set; } = "";
 
     // [ValidateObjectMembers]: the generated validator descends into the sub-section (ValidateDataAnnotations did not).
     [ValidateObjectMembers]
     public RateLimitOptions RateLimit { get; set; } = new();
+
+    [ValidateObjectMembers]
+    public AuthOptions Auth { get; set; } = new();
 
     [ValidateObjectMembers]
     public PresenceOptions Presence { get; set; } = new();
@@ -94,6 +103,26 @@ public sealed class RateLimitOptions
     /// <summary>Messages per minute per user (token bucket, burst = this rate); 0 disables.</summary>
     [Range(0, 10_000_000)]
     public int MessagesPerMinute { get; set; } = 100;
+
+    /// <summary>Failed logins per account and per client address in a one-minute window; 0 disables.</summary>
+    [Range(0, 10_000_000)]
+    public int LoginsPerMinute { get; set; } = 10;
+
+    /// <summary>Registrations (attempts) per client address in a one-minute window; 0 disables.</summary>
+    [Range(0, 10_000_000)]
+    public int RegistrationsPerMinute { get; set; } = 10;
+}
+
+/// <summary>The <c>Chat:Auth</c> section: how much CPU password hashing may take.</summary>
+public sealed class AuthOptions
+{
+    /// <summary>Password hashes (register, login) computed at once; the rest wait, so the message path keeps its CPU.</summary>
+    [Range(1, 64)]
+    public int MaxConcurrentHashes { get; set; } = 2;
+
+    /// <summary>Requests allowed to wait for a hashing slot; one more is answered 429 <c>rate_limited</c>.</summary>
+    [Range(0, 10_000)]
+    public int MaxQueuedHashes { get; set; } = 32;
 }
 
 public sealed class PresenceOptions

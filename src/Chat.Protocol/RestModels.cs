@@ -4,7 +4,7 @@ namespace Chat.Protocol;
 
 // REST request and response bodies (PROTOCOL.md). Shared by the server and the .NET client.
 
-public sealed record ErrorBody(string Code, string Error);
+public sealed record ErrorBody(string Code, string Error, int? RetryAfterMs = null);
 
 public sealed record RegisterRequest(string? Username, string? Password, string? DisplayName = null, string? DeviceName = null);
 public sealed record LoginRequest(string? Username, string? Password, string? DeviceName = null);

@@ -5,6 +5,7 @@ using Chat.Core.Domain;
 using Chat.Core.Storage;
 using Chat.Protocol;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Chat.Core.Auth;
@@ -12,7 +13,7 @@ namespace Chat.Core.Auth;
 /// <summary>The device a bearer token belongs to.</summary>
 public sealed record Principal(string UserId, string DeviceId, long DeviceCreatedAt);
 
-public sealed class AuthService(IUserStore users, IBackplane backplane, IOptions<ChatOptions> options, ChatMetrics metrics, TimeProvider time)
+public sealed partial class AuthService(IUserStore users, IBackplane backplane, IOptions<ChatOptions> options, ChatMetrics metrics, TimeProvider time, ILogger<AuthService> log) : IDisposable
 {
     private static readonly PasswordHasher<UserRecord> Hasher = new();
     // Token → device, so REST calls and socket upgrades do not hash + query every time.
@@ -21,7 +22,16 @@ public sealed class AuthService(IUserStore users, IBackplane backplane, IOptions
     private readonly BoundedCache<string, (Principal? Principal, DateTimeOffset Expires)> _tokenCache =
         new("tokens", options.Value.Caches.Tokens, metrics, StringComparer.Ordinal);
 
-    public async Task<AuthResponse> RegisterAsync(RegisterRequest req, CancellationToken ct)
+    // Password hashing is the one CPU-heavy step a stranger can trigger: a few at once, a bounded queue behind them.
+    private readonly SemaphoreSlim _hashSlots = new(options.Value.Auth.MaxConcurrentHashes);
+    private readonly int _maxHashesInFlight = options.Value.Auth.MaxConcurrentHashes + options.Value.Auth.MaxQueuedHashes;
+    private int _hashesInFlight;
+    private readonly AuthThrottle _throttle = new(time);
+    private readonly int _loginsPerMinute = options.Value.RateLimit.LoginsPerMinute;
+    private readonly int _registrationsPerMinute = options.Value.RateLimit.RegistrationsPerMinute;
+
+    /// <param name="clientAddress">The caller's address, for the per-address registration limit.</param>
+    public async Task<AuthResponse> RegisterAsync(RegisterRequest req, string clientAddress, CancellationToken ct)
     {
         if (!Validation.IsValidUsername(req.Username))
             throw ChatException.Invalid("Username must be 3-32 characters of a-z, 0-9, '.', '_' or '-'.");
@@ -29,27 +39,86 @@ public sealed class AuthService(IUserStore users, IBackplane backplane, IOptions
             throw ChatException.Invalid("Password must be 8-128 characters.");
         string username = req.Username!.ToLowerInvariant();
         string display = Validation.CleanLabel(req.DisplayName, 64) is { Length: > 0 } d ? d : username;
+        if (_throttle.HitAndCheck("register:" + clientAddress, _registrationsPerMinute) is > 0 and int wait)
+            throw new ChatException(ErrorCodes.RateLimited, "Too many registrations from this address; try again later.", wait);
         var user = new UserRecord(Ids.NewId(), username, display, "", time.NowMs());
-        user = user with { PasswordHash = Hasher.HashPassword(user, req.Password!) };
+        string hash = await HashAsync(() => Hasher.HashPassword(user, req.Password!), ct);
+        user = user with { PasswordHash = hash };
         if (!await users.CreateUserAsync(user, ct))
             throw new ChatException(ErrorCodes.Conflict, "That username is taken.");
         return await NewDeviceAsync(user, req.DeviceName, ct);
     }
 
-    public async Task<AuthResponse> LoginAsync(LoginRequest req, CancellationToken ct)
+    /// <summary>
+    /// Signs in. Failed attempts are counted per account and per client address; over
+    /// <c>Chat:RateLimit:LoginsPerMinute</c> in a window, further attempts (right or wrong) are refused with
+    /// <c>rate_limited</c> until that window ends, without hashing.
+    /// </summary>
+    public async Task<AuthResponse> LoginAsync(LoginRequest req, string clientAddress, CancellationToken ct)
     {
         var fail = new ChatException(ErrorCodes.Unauthorized, "Wrong username or password.");
         if (string.IsNullOrEmpty(req.Username) || string.IsNullOrEmpty(req.Password) || req.Password.Length > 1024) throw fail;
-        var user = await users.FindByUsernameAsync(req.Username.ToLowerInvariant(), ct);
+        string username = req.Username.ToLowerInvariant();
+        string accountKey = "login-user:" + username, addressKey = "login-addr:" + clientAddress;
+        int wait = Math.Max(_throttle.RetryAfterMs(accountKey, _loginsPerMinute), _throttle.RetryAfterMs(addressKey, _loginsPerMinute));
+        if (wait > 0)
+        {
+            LogLoginThrottled(log, username.Length > 64 ? username[..64] : username, clientAddress);
+            throw new ChatException(ErrorCodes.RateLimited, "Too many failed logins; try again later.", wait);
+        }
+        var user = await users.FindByUsernameAsync(username, ct);
+        bool ok;
         if (user is null)
         {
-            Hasher.HashPassword(new UserRecord("", "", "", "", 0), req.Password); // same cost either way: no username probing by timing
+            // Same cost either way: no username probing by timing.
+            await HashAsync(() => Hasher.HashPassword(new UserRecord("", "", "", "", 0), req.Password), ct);
+            ok = false;
+        }
+        else
+        {
+            ok = await HashAsync(() => Hasher.VerifyHashedPassword(user, user.PasswordHash, req.Password), ct) != PasswordVerificationResult.Failed;
+        }
+        if (!ok)
+        {
+            if (_loginsPerMinute > 0)
+            {
+                _throttle.Hit(accountKey);
+                _throttle.Hit(addressKey);
+            }
+            LogLoginFailed(log, username.Length > 64 ? username[..64] : username, clientAddress);
             throw fail;
         }
-        var result = Hasher.VerifyHashedPassword(user, user.PasswordHash, req.Password);
-        if (result == PasswordVerificationResult.Failed) throw fail;
-        return await NewDeviceAsync(user, req.DeviceName, ct);
+        return await NewDeviceAsync(user!, req.DeviceName, ct);
     }
+
+    /// <summary>Runs a password hash in one of the few hashing slots; refuses when too many already wait.</summary>
+    private async Task<T> HashAsync<T>(Func<T> hash, CancellationToken ct)
+    {
+        try
+        {
+            if (Interlocked.Increment(ref _hashesInFlight) > _maxHashesInFlight)
+                throw new ChatException(ErrorCodes.RateLimited, "The server is busy signing others in; try again shortly.", 1000);
+            await _hashSlots.WaitAsync(ct);
+            try
+            {
+                return hash();
+            }
+            finally
+            {
+                _hashSlots.Release();
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _hashesInFlight);
+        }
+    }
+
+    [LoggerMessage(1501, LogLevel.Warning, "Failed login for user {Username} from {ClientAddress}")]
+    private static partial void LogLoginFailed(ILogger logger, string username, string clientAddress);
+
+    [LoggerMessage(1502, LogLevel.Warning, "Login for user {Username} from {ClientAddress} refused: too many failed logins")]
+    private static partial void LogLoginThrottled(ILogger logger, string username, string clientAddress);
 
     private async Task<AuthResponse> NewDeviceAsync(UserRecord user, string? deviceName, CancellationToken ct)
     {
@@ -85,4 +154,6 @@ public sealed class AuthService(IUserStore users, IBackplane backplane, IOptions
         _tokenCache.RemoveWhere((_, entry) => entry.Principal?.DeviceId == deviceId);
         await backplane.CloseDeviceAsync(new UserId(userId), new DeviceId(deviceId), CloseCodes.Unauthorized, ct);
     }
+
+    public void Dispose() => _hashSlots.Dispose();
 }

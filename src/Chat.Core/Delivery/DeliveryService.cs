@@ -40,7 +40,9 @@ public sealed partial class DeliveryService(
             var m = await messages.GetMessageAsync(messageId, ct) ?? throw ChatException.NotFound("Message");
             entry = (new ChatId(m.ChatId), m.Seq);
         }
-        await membership.RequireMemberAsync(entry.ChatId.Value, userId, NonMember.Forbidden, ct);
+        // A message of a chat the user is not in answers exactly like an unknown id: an ack is no existence oracle.
+        if (await membership.GetAsync(entry.ChatId, ct) is not { } members || !members.Contains(userId))
+            throw ChatException.NotFound("Message");
         lock (_gate)
         {
             var key = (deviceId, entry.ChatId);

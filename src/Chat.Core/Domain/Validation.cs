@@ -26,7 +26,8 @@ public static class Validation
         var sb = new StringBuilder(Math.Min(value.Length, maxChars));
         foreach (char c in value.Trim())
         {
-            if (char.IsControl(c)) continue;
+            // Bidi overrides and isolates would let a name reorder the text around it (as file names, see FileNames).
+            if (char.IsControl(c) || IsBidiControl(c)) continue;
             if (sb.Length == maxChars) break;
             sb.Append(c);
         }
@@ -34,4 +35,7 @@ public static class Validation
     }
 
     public static int Utf8Length(string s) => Encoding.UTF8.GetByteCount(s);
+
+    /// <summary>Embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) and the direction marks.</summary>
+    public static bool IsBidiControl(char c) => c is (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069') or '\u200E' or '\u200F' or '\u061C';
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using Chat.Core.Domain;
 
 namespace Chat.Core.Files;
 
@@ -39,7 +40,7 @@ public static class FileNames
 
         var sb = new StringBuilder(name.Length);
         foreach (char c in name)
-            if (!IsBidiControl(c)) sb.Append(c);
+            if (!Validation.IsBidiControl(c)) sb.Append(c);
         // Path segments "", "." and ".." mean something to file systems and URLs; as display text they are dropped,
         // and separators become '_': "../../etc/passwd" is shown as "etc_passwd".
         var segments = sb.ToString().Split('/', '\\')
@@ -49,8 +50,6 @@ public static class FileNames
         joined = joined.Trim();
         return joined.Length == 0 ? "file" : joined;
     }
-
-    private static bool IsBidiControl(char c) => c is (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069') or '\u200E' or '\u200F' or '\u061C';
 
     /// <summary>A MIME type as <c>type/subtype</c> (lower case, parameters dropped); anything else is <c>application/octet-stream</c>.</summary>
     public static string CleanContentType(string? type)

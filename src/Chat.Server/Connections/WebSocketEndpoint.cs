@@ -1,6 +1,7 @@
 using Chat.Core.Auth;
 using Chat.Protocol;
 using Chat.Server.Endpoints;
+using Microsoft.AspNetCore.Hosting.Server;
 
 namespace Chat.Server.Connections;
 
@@ -8,11 +9,18 @@ internal static class WebSocketEndpoint
 {
     public static void MapChatWebSocket(this IEndpointRouteBuilder app) => app.Map("/ws", HandleAsync);
 
-    private static async Task HandleAsync(HttpContext http, AuthService auth, GatewayServices gateway, IHostApplicationLifetime lifetime, ILoggerFactory logs)
+    private static async Task HandleAsync(HttpContext http, AuthService auth, GatewayServices gateway, IHostApplicationLifetime lifetime, IServer server, ILoggerFactory logs)
     {
         if (!http.WebSockets.IsWebSocketRequest)
         {
             await Http.WriteError(http, StatusCodes.Status400BadRequest, ErrorCodes.InvalidRequest, "Expected a WebSocket upgrade.");
+            return;
+        }
+        // Before the upgrade and before the token is looked at: a page from another site gets nothing but this 403.
+        if (http.Request.Headers.Origin is { Count: > 0 } origins
+            && (origins.Count > 1 || !AllowedOrigins.Allows(origins[0] ?? "", gateway.Options.Value, server)))
+        {
+            await Http.WriteError(http, StatusCodes.Status403Forbidden, ErrorCodes.Forbidden, "This page's origin may not open a socket here (Chat:AllowedOrigins).");
             return;
         }
         if (lifetime.ApplicationStopping.IsCancellationRequested)

@@ -21,10 +21,10 @@ internal static class ApiEndpoints
         var api = app.MapGroup("/api");
         var json = ChatJson.Default;
 
-        api.MapPost("/auth/register", async (RegisterRequest req, AuthService auth, CancellationToken ct) =>
-            Results.Json(await auth.RegisterAsync(req, ct), json.AuthResponse, statusCode: 201));
-        api.MapPost("/auth/login", async (LoginRequest req, AuthService auth, CancellationToken ct) =>
-            Results.Json(await auth.LoginAsync(req, ct), json.AuthResponse));
+        api.MapPost("/auth/register", async (RegisterRequest req, AuthService auth, HttpContext http, CancellationToken ct) =>
+            Results.Json(await auth.RegisterAsync(req, Http.ClientAddress(http), ct), json.AuthResponse, statusCode: 201));
+        api.MapPost("/auth/login", async (LoginRequest req, AuthService auth, HttpContext http, CancellationToken ct) =>
+            Results.Json(await auth.LoginAsync(req, Http.ClientAddress(http), ct), json.AuthResponse));
 
         var authed = api.MapGroup("").AddEndpointFilter<RequireDeviceFilter>();
 

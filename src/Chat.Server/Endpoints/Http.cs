@@ -14,11 +14,17 @@ internal static class Http
         return header is not null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
     }
 
-    public static Task WriteError(HttpContext http, int status, string code, string message)
+    /// <summary>The caller's address (the connection's peer), for per-address abuse limits.</summary>
+    public static string ClientAddress(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+    public static Task WriteError(HttpContext http, int status, string code, string message, int? retryAfterMs = null)
     {
+        byte[] body = JsonSerializer.SerializeToUtf8Bytes(new ErrorBody(code, message, retryAfterMs), ChatJson.Default.ErrorBody);
         http.Response.StatusCode = status;
         http.Response.ContentType = "application/json; charset=utf-8";
-        return http.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(new ErrorBody(code, message), ChatJson.Default.ErrorBody)).AsTask();
+        if (retryAfterMs is int ms) http.Response.Headers.RetryAfter = ((ms + 999) / 1000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        http.Response.ContentLength = body.Length;
+        return http.Response.Body.WriteAsync(body).AsTask();
     }
 
     public static int StatusOf(string code) => code switch
@@ -42,25 +48,37 @@ internal sealed partial class ErrorMiddleware(RequestDelegate next, ILogger<Erro
 {
     public async Task InvokeAsync(HttpContext http)
     {
+        if (http.Request.Path.Value?.Length + http.Request.QueryString.Value?.Length > MaxRequestTarget)
+        {
+            await Http.WriteError(http, StatusCodes.Status414UriTooLong, ErrorCodes.InvalidRequest, $"The request's path and query are longer than {MaxRequestTarget} characters.");
+            return;
+        }
         try
         {
             await next(http);
+            // Routing (404, 405) and the framework's own refusals end without a body: give them the contract's.
+            if (!http.Response.HasStarted && http.Response.StatusCode >= 400 && http.Response.ContentLength is null && http.Response.ContentType is null)
+                await WriteBodiless(http);
         }
         catch (ChatException ex) when (!http.Response.HasStarted)
         {
-            await Http.WriteError(http, Http.StatusOf(ex.Code), ex.Code, ex.Message);
+            await Http.WriteError(http, Http.StatusOf(ex.Code), ex.Code, ex.Message, ex.RetryAfterMs);
         }
         catch (BadHttpRequestException ex) when (!http.Response.HasStarted)
         {
             bool json = ex.InnerException is JsonException || ex.Message.Contains("JSON", StringComparison.OrdinalIgnoreCase);
             if (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
                 await Http.WriteError(http, 413, ErrorCodes.ContentTooLarge, "The request body is too large.");
+            else if (ex.StatusCode == StatusCodes.Status415UnsupportedMediaType)
+                await Http.WriteError(http, 415, ErrorCodes.InvalidRequest, "The body must be JSON (Content-Type: application/json).");
+            else if (ex.InnerException is JsonException inner)
+                await WriteJsonError(http, inner);
             else
                 await Http.WriteError(http, 400, json ? ErrorCodes.InvalidJson : ErrorCodes.InvalidRequest, json ? "The body is not valid JSON of the expected shape." : "Bad request.");
         }
-        catch (JsonException) when (!http.Response.HasStarted)
+        catch (JsonException ex) when (!http.Response.HasStarted)
         {
-            await Http.WriteError(http, 400, ErrorCodes.InvalidJson, "The body is not valid JSON of the expected shape.");
+            await WriteJsonError(http, ex);
         }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {
@@ -70,6 +88,43 @@ internal sealed partial class ErrorMiddleware(RequestDelegate next, ILogger<Erro
             LogUnhandled(log, http.Request.Method, http.Request.Path, ex);
             await Http.WriteError(http, 500, ErrorCodes.Internal, "Something went wrong on the server.");
         }
+    }
+
+    /// <summary>
+    /// Longer paths and queries are refused with 414 here, with a body; Kestrel's own request-line limit (set above
+    /// this, see ChatServiceRegistration) answers longer ones still, bodiless.
+    /// </summary>
+    public const int MaxRequestTarget = 8 * 1024;
+
+    /// <summary>
+    /// Well-formed JSON with a wrongly typed value (such as a number sent as a string) is a bad request, as on the
+    /// socket; only JSON that does not parse is <c>invalid_json</c>. System.Text.Json tells the two apart only by
+    /// where it failed: a type mismatch carries the value's path, a syntax error a position inside a token.
+    /// </summary>
+    private static Task WriteJsonError(HttpContext http, JsonException ex) =>
+        IsTypeMismatch(ex)
+            ? Http.WriteError(http, 400, ErrorCodes.InvalidRequest, $"A value in the body has the wrong type{(ex.Path is { Length: > 0 } p ? $" ({p})" : "")}.")
+            : Http.WriteError(http, 400, ErrorCodes.InvalidJson, "The body is not valid JSON of the expected shape.");
+
+    private static bool IsTypeMismatch(JsonException ex) =>
+        ex.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal);
+
+    private static Task WriteBodiless(HttpContext http)
+    {
+        int status = http.Response.StatusCode;
+        (string code, string message) = status switch
+        {
+            404 => (ErrorCodes.NotFound, "There is nothing at this address."),
+            405 => (ErrorCodes.InvalidRequest, $"{http.Request.Method} is not allowed on this address."),
+            413 => (ErrorCodes.ContentTooLarge, "The request body is too large."),
+            415 => (ErrorCodes.InvalidRequest, "The body must be JSON (Content-Type: application/json)."),
+            401 => (ErrorCodes.Unauthorized, "A valid bearer token is required."),
+            403 => (ErrorCodes.Forbidden, "Not allowed."),
+            429 => (ErrorCodes.RateLimited, "Too many requests."),
+            >= 500 => (ErrorCodes.Internal, "Something went wrong on the server."),
+            _ => (ErrorCodes.InvalidRequest, "Bad request."),
+        };
+        return Http.WriteError(http, status, code, message);
     }
 
     [LoggerMessage(3001, LogLevel.Error, "Unhandled error in {Method} {Path}")]

@@ -8,6 +8,7 @@ internal static class ChatPipeline
 {
     public static WebApplication UseChat(this WebApplication app)
     {
+        app.UseMiddleware<RequestLogMiddleware>();
         app.UseMiddleware<ErrorMiddleware>();
         app.UseDefaultFiles();
         app.UseStaticFiles();

@@ -39,9 +39,14 @@ internal static class ChatServiceRegistration
             o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
             o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, Chat.Protocol.ChatJson.Default);
+            // As on the socket (ChatJson): "5" is not a number. The web defaults would read it as one.
+            o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
         });
+        // Above Endpoints.ErrorMiddleware.MaxRequestTarget, so that too-long targets reach it and get a body.
+        services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(o => o.Limits.MaxRequestLineSize = 64 * 1024);
 
         var choice = SeamChoice.Read(builder.Configuration);
+        builder.AddRedactedRequestLog();
         services.AddChatStorage(choice, builder.Configuration);
         services.AddChatBackplane(choice, builder.Configuration);
         services.AddChatBlobs(choice);

@@ -31,6 +31,8 @@ public sealed class BrowserFixture : IAsyncLifetime
         {
             b.UseSetting("Chat:DataDir", DataDir);
             b.UseSetting("Chat:RateLimit:MessagesPerMinute", "0");
+            b.UseSetting("Chat:RateLimit:LoginsPerMinute", "0");
+            b.UseSetting("Chat:RateLimit:RegistrationsPerMinute", "0");
         });
         factory.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
         factory.StartServer();

@@ -51,6 +51,9 @@ public sealed class ServerProcess : IAsyncDisposable
         psi.ArgumentList.Add($"--urls=http://127.0.0.1:{p}");
         psi.ArgumentList.Add($"--Chat:DataDir={dataDir}");
         psi.ArgumentList.Add("--Logging:LogLevel:Default=Warning");
+        // Tests register many users from loopback (not exempt); settings below may set the limits again.
+        psi.ArgumentList.Add("--Chat:RateLimit:LoginsPerMinute=0");
+        psi.ArgumentList.Add("--Chat:RateLimit:RegistrationsPerMinute=0");
         foreach (var (key, value) in settings) psi.ArgumentList.Add($"--{key}={value}");
         psi.Environment["DOTNET_gcServer"] = "0";
         var process = Process.Start(psi) ?? throw new InvalidOperationException("Could not start the server process.");

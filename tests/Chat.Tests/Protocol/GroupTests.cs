@@ -205,8 +205,9 @@ public sealed class GroupTests
         await so.ExpectErrorAsync("forbidden", "o1");
         await so.SendFrameAsync(new { type = "typing_start", chat_id = gid });
         await so.ExpectErrorAsync("forbidden");
+        // An ack names a message, not a chat: another chat's message is not_found, like an unknown id (issue 17).
         await so.SendFrameAsync(new { type = "ack", message_id = ack1.Str("message_id") });
-        await so.ExpectErrorAsync("forbidden");
+        await so.ExpectErrorAsync("not_found");
         Assert.DoesNotContain(await so.FenceAsync(), f => f.Type() is "new_message" or "group_update");
 
         // Remove c: c's devices hear member_removed, then nothing more of the group.

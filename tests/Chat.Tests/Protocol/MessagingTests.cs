@@ -102,8 +102,9 @@ public sealed class MessagingTests
 
         await se.SendMessageFrameAsync(chat, "let me in", "e1");
         await se.ExpectErrorAsync("forbidden", "e1");
+        // An ack names a message, not a chat: another chat's message is not_found, like an unknown id (issue 17).
         await se.SendFrameAsync(new { type = "ack", message_id = ack.Str("message_id") });
-        await se.ExpectErrorAsync("forbidden");
+        await se.ExpectErrorAsync("not_found");
         await se.SendFrameAsync(new { type = "read", chat_id = chat, seq = 1 });
         await se.ExpectErrorAsync("forbidden");
         await se.SendFrameAsync(new { type = "typing_start", chat_id = chat });
