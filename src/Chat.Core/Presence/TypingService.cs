@@ -11,11 +11,12 @@ namespace Chat.Core.Presence;
 /// <summary>
 /// Typing indicators: relayed to the other members' online devices, never stored. The server stops a typer itself
 /// after the timeout or when the typing device disconnects.
-/// Throttled per (user, chat) so that no sender's volume reaches the other members (issue 17: a flood of typing
-/// frames overflowed the victims' queues): at most one <c>typing_start</c> is relayed per
-/// <c>Chat:Presence:TypingRebroadcastSeconds</c>, a <c>typing_stop</c> only when a start was relayed before it,
-/// so the members see at most one start and one stop per window. State is one entry per (chat, user) that typed
-/// within the last timeout or window; entries expire in <see cref="StepAsync"/>.
+/// Throttled per (user, chat) (issue 17: a flood of typing frames overflowed the victims' queues): while a user is
+/// shown typing, a repeated <c>typing_start</c> is relayed at most once per <c>Chat:Presence:TypingRebroadcastSeconds</c>;
+/// a <c>typing_stop</c> only when a start was relayed before it, and a start after a relayed stop is relayed at once
+/// (a user who stops and types again is shown typing again). So every relayed frame changes what the members see;
+/// a start/stop flip-flop flood is bounded by the sender's per-socket typing budget (<c>Chat:Gateway:FrameLimits</c>).
+/// State is one entry per (chat, user) shown typing; entries expire in <see cref="StepAsync"/>.
 /// </summary>
 public sealed class TypingService(
     MembershipCache membership, IBackplane backplane, IOptions<ChatOptions> options, TimeProvider time, ILogger<TypingService> log)
@@ -24,11 +25,9 @@ public sealed class TypingService(
     private sealed class Typer
     {
         public required string DeviceId;
-        /// <summary>When the entry goes: the typing timeout while typing, the end of the throttle window after a stop.</summary>
+        /// <summary>When the typing timeout stops this typer.</summary>
         public long ExpiresAt;
         public long LastBroadcast;
-        /// <summary>The members were last told "typing_start" (so a stop, or the timeout, has something to end).</summary>
-        public bool Shown;
     }
 
     private readonly object _gate = new();
@@ -51,17 +50,14 @@ public sealed class TypingService(
             {
                 t.ExpiresAt = now + _timeoutMs;
                 t.DeviceId = deviceId;
-                // Also after a stop: start/stop/start... within the window relays one start, not one per frame.
+                // Already shown typing: a repeat only refreshes the indicator once per window.
                 broadcast = now - t.LastBroadcast >= _rebroadcastMs;
-                if (broadcast)
-                {
-                    t.LastBroadcast = now;
-                    t.Shown = true;
-                }
+                if (broadcast) t.LastBroadcast = now;
             }
             else
             {
-                _typing[key] = new Typer { DeviceId = deviceId, ExpiresAt = now + _timeoutMs, LastBroadcast = now, Shown = true };
+                // Not shown typing (never, or a stop was relayed): shown at once.
+                _typing[key] = new Typer { DeviceId = deviceId, ExpiresAt = now + _timeoutMs, LastBroadcast = now };
                 broadcast = true;
             }
         }
@@ -72,19 +68,12 @@ public sealed class TypingService(
     public async Task StopTypingAsync(string userId, string? chatId, CancellationToken ct)
     {
         var members = await membership.RequireMemberAsync(chatId, new UserId(userId), NonMember.Forbidden, ct);
-        long now = Now;
-        bool relay;
         lock (_gate)
         {
-            var key = (members.ChatId.Value, userId);
-            if (!_typing.TryGetValue(key, out var t)) return; // not typing: a repeated stop is dropped
-            relay = t.Shown;
-            t.Shown = false;
-            // Remembered until the window ends, so that a start right after this stop is not relayed again.
-            t.ExpiresAt = t.LastBroadcast + _rebroadcastMs;
-            if (t.ExpiresAt <= now) _typing.Remove(key);
+            // Not shown typing: a repeated stop is dropped.
+            if (!_typing.Remove((members.ChatId.Value, userId))) return;
         }
-        if (relay) await RelayAsync("typing_stop", members, userId, ct);
+        await RelayAsync("typing_stop", members, userId, ct);
     }
 
     /// <summary>The device's connection closed: stop whatever it was typing.</summary>
@@ -93,16 +82,15 @@ public sealed class TypingService(
         List<(string ChatId, string UserId)> stopped;
         lock (_gate)
         {
-            var gone = _typing.Where(kv => kv.Value.DeviceId == deviceId).ToList();
-            stopped = gone.Where(kv => kv.Value.Shown).Select(kv => kv.Key).ToList();
-            foreach (var kv in gone) _typing.Remove(kv.Key);
+            stopped = _typing.Where(kv => kv.Value.DeviceId == deviceId).Select(kv => kv.Key).ToList();
+            foreach (var key in stopped) _typing.Remove(key);
         }
         await StopAllAsync(stopped);
     }
 
     protected override TimeSpan Interval => TimeSpan.FromMilliseconds(Math.Clamp(_timeoutMs / 10, 50, 500));
 
-    /// <summary>Stops the typers whose timeout passed and forgets the stopped ones whose window ended.</summary>
+    /// <summary>Stops the typers whose timeout passed.</summary>
     protected override async Task StepAsync(CancellationToken ct)
     {
         long now = Now;
@@ -110,9 +98,8 @@ public sealed class TypingService(
         lock (_gate)
         {
             if (_typing.Count == 0) return;
-            var due = _typing.Where(kv => kv.Value.ExpiresAt <= now).ToList();
-            expired = due.Where(kv => kv.Value.Shown).Select(kv => kv.Key).ToList();
-            foreach (var kv in due) _typing.Remove(kv.Key);
+            expired = _typing.Where(kv => kv.Value.ExpiresAt <= now).Select(kv => kv.Key).ToList();
+            foreach (var key in expired) _typing.Remove(key);
         }
         await StopAllAsync(expired);
     }

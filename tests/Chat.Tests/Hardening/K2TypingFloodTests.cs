@@ -20,13 +20,13 @@ public sealed class K2TypingFloodTests
     private static Task<TestServer> StartAsync(FakeTimeProvider clock, params (string Key, string Value)[] settings) =>
         TestServer.StartWithAsync(new TestServerSetup(clock), settings);
 
-    /// <summary>Half the flood is bare typing_stop, the other half alternates typing_start / typing_stop.</summary>
+    /// <summary>Half the flood alternates typing_start / typing_stop (each would change what the members see), the other half is bare typing_stop.</summary>
     private static async Task FloodAsync(ChatSocket attacker, string chatId)
     {
         byte[] stop = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { type = "typing_stop", chat_id = chatId }));
         byte[] start = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { type = "typing_start", chat_id = chatId }));
-        for (int i = 0; i < Flood / 2; i++) await attacker.SendBytesAsync(stop, WebSocketMessageType.Text);
         for (int i = 0; i < Flood / 2; i++) await attacker.SendBytesAsync(i % 2 == 0 ? start : stop, WebSocketMessageType.Text);
+        for (int i = 0; i < Flood / 2; i++) await attacker.SendBytesAsync(stop, WebSocketMessageType.Text);
     }
 
     /// <summary>The victim still gets a normal message afterwards, on the same open socket; returns its typing frames.</summary>
@@ -42,11 +42,11 @@ public sealed class K2TypingFloodTests
     }
 
     [Fact]
-    public async Task A_typing_flood_into_a_direct_chat_reaches_the_victim_as_at_most_one_start_and_one_stop()
+    public async Task A_typing_flood_into_a_direct_chat_reaches_the_victim_as_at_most_the_senders_typing_budget()
     {
-        // The per-socket budget is switched off here: the typing throttle alone must bound what is relayed.
+        // The clock stands still: the socket's typing bucket (burst = the per-minute rate) never refills.
         var clock = FakeClock.New();
-        await using var server = await StartAsync(clock, ("Chat:Gateway:FrameLimits:TypingPerMinute", "0"));
+        await using var server = await StartAsync(clock, ("Chat:Gateway:FrameLimits:TypingPerMinute", "50"));
         var (_, a) = await server.NewUserAsync("attacker");
         var (_, b) = await server.NewUserAsync("victim");
         string chat = ProtocolKit.DirectId(a.UserId, b.UserId);
@@ -56,15 +56,35 @@ public sealed class K2TypingFloodTests
         await FloodAsync(attacker, chat);
 
         int typing = await TypingFramesAfterMarkerAsync(attacker, victim, chat);
-        Assert.InRange(typing, 1, 2); // the first start is relayed (and its stop), nothing else within the window
+        // The first 50 frames alternate start/stop and each is relayed; the other 59,950 are over budget and dropped.
+        Assert.Equal(50, typing);
         Assert.Equal(WebSocketState.Open, attacker.State); // the flood is dropped, not answered with a close
+    }
+
+    [Fact]
+    public async Task Without_a_typing_budget_the_throttle_still_drops_repeated_starts_and_stops()
+    {
+        var clock = FakeClock.New();
+        await using var server = await StartAsync(clock, ("Chat:Gateway:FrameLimits:TypingPerMinute", "0"));
+        var (_, a) = await server.NewUserAsync("attacker");
+        var (_, b) = await server.NewUserAsync("victim");
+        string chat = ProtocolKit.DirectId(a.UserId, b.UserId);
+        await using var victim = await server.ConnectReadyAsync(b.Token);
+        await using var attacker = await server.ConnectReadyAsync(a.Token);
+
+        byte[] stop = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { type = "typing_stop", chat_id = chat }));
+        byte[] start = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { type = "typing_start", chat_id = chat }));
+        for (int i = 0; i < Flood / 2; i++) await attacker.SendBytesAsync(start, WebSocketMessageType.Text);
+        for (int i = 0; i < Flood / 2; i++) await attacker.SendBytesAsync(stop, WebSocketMessageType.Text);
+
+        Assert.Equal(2, await TypingFramesAfterMarkerAsync(attacker, victim, chat)); // one start, one stop
     }
 
     [Fact]
     public async Task A_typing_flood_into_a_31_member_group_leaves_every_online_member_connected_with_a_bounded_count()
     {
         var clock = FakeClock.New();
-        await using var server = await StartAsync(clock); // default budgets
+        await using var server = await StartAsync(clock); // default budgets (120 typing frames per socket)
         var (_, a) = await server.NewUserAsync("attacker");
         var members = new List<Chat.Protocol.AuthResponse>();
         for (int i = 0; i < 30; i++) members.Add((await server.NewUserAsync("member")).Auth);
@@ -82,8 +102,8 @@ public sealed class K2TypingFloodTests
             {
                 // The same marker (a retry answers the same ack, stores nothing new) reaches every member once.
                 int typing = await TypingFramesAfterMarkerAsync(attacker, victim, gid);
-                // Default budgets: the bare stops spend the socket's typing budget first, so even the start may be dropped.
-                Assert.InRange(typing, 0, 2);
+                // The 120 frames of the default budget alternate start/stop and each is relayed; the rest are dropped.
+                Assert.Equal(120, typing);
             }
         }
         finally
@@ -93,7 +113,7 @@ public sealed class K2TypingFloodTests
     }
 
     [Fact]
-    public async Task Normal_typing_still_works_after_a_stop_once_the_window_passed()
+    public async Task Normal_typing_start_after_a_stop_is_shown_at_once_and_repeated_starts_once_per_window()
     {
         var clock = FakeClock.New();
         await using var server = await StartAsync(clock);
@@ -116,7 +136,14 @@ public sealed class K2TypingFloodTests
         await sa.FenceAsync();
         (await sb.FenceAsync()).AssertNone("typing_stop");
 
-        // A user who types again after the window (2 s by default) is shown typing again at once.
+        // Typing again right after the stop (the clock has not moved) is shown at once.
+        await sa.SendFrameAsync(new { type = "typing_start", chat_id = chat });
+        await sb.NextAsync("typing_start", ProtocolKit.Wait);
+        // A repeated start within the window (2 s by default) is dropped ...
+        await sa.SendFrameAsync(new { type = "typing_start", chat_id = chat });
+        await sa.FenceAsync();
+        (await sb.FenceAsync()).AssertNone("typing_start");
+        // ... and refreshes the indicator once the window passed.
         clock.Advance(TimeSpan.FromSeconds(2.1));
         await sa.SendFrameAsync(new { type = "typing_start", chat_id = chat });
         await sb.NextAsync("typing_start", ProtocolKit.Wait);
