@@ -10,6 +10,7 @@ internal static class ChatPipeline
     {
         app.UseMiddleware<RequestLogMiddleware>();
         app.UseMiddleware<ErrorMiddleware>();
+        app.UseMiddleware<SecurityHeadersMiddleware>();
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });

@@ -12,7 +12,8 @@
 
 /**
  * Creates an element. `text` sets textContent; `class` the class list; `on…` functions become
- * listeners; `data-*`/`aria-*`/other keys become attributes (booleans add/remove them).
+ * listeners; `style` goes through the CSSOM (the page's CSP refuses style attributes); `data-*`/`aria-*`/other
+ * keys become attributes (booleans add/remove them).
  * @param {string} tag
  * @param {Props} [props]
  * @param {...(Child | Child[])} children
@@ -24,6 +25,7 @@ export function h(tag, props = {}, ...children) {
     if (v === undefined || v === null || v === false) continue;
     if (k === 'text') el.textContent = String(v);
     else if (k === 'class') el.className = String(v);
+    else if (k === 'style') el.style.cssText = String(v);
     else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2).toLowerCase(), v);
     else if (k === 'value' || k === 'checked' || k === 'disabled' || k === 'hidden') /** @type {any} */ (el)[k] = v;
     else el.setAttribute(k, v === true ? '' : String(v));
