@@ -7,7 +7,7 @@ using Chat.Protocol;
 namespace Chat.Core.Chats;
 
 /// <summary>A user's chat list (last message, unread count, the other user's status) and direct-chat ids.</summary>
-public sealed class ChatListService(IGroupStore groups, IUserStore users, PresenceService presence)
+public sealed class ChatListService(IGroupStore groups, IUserStore users, PresenceService presence, MessageViews views)
 {
     public async Task<ChatList> ListChatsAsync(string userId, int? limit, long? before, CancellationToken ct)
     {
@@ -20,16 +20,29 @@ public sealed class ChatListService(IGroupStore groups, IUserStore users, Presen
         var others = (await users.GetUsersAsync(otherIds, ct)).ToDictionary(u => u.UserId);
         var statuses = (await presence.GetAsync(otherIds, ct)).ToDictionary(p => p.UserId);
 
+        // The last message's reply preview and reactions: a query only for a last message that is a reply or changed.
+        var lastExtras = new Dictionary<string, MessageViews.Extras>(StringComparer.Ordinal);
+        foreach (var r in rows)
+            if (r.LastMessage is { } lm) lastExtras[r.ChatId] = await views.LoadOneAsync(lm, ct);
+
         var chats = rows.Select(r =>
         {
-            var last = r.LastMessage is { } m ? new LastMessageDto(m.MessageId, m.Seq, m.SenderId, m.Content, m.Timestamp) : null;
+            var last = r.LastMessage is { } m ? MessageViews.Last(m, lastExtras[r.ChatId]) : null;
             if (r.IsGroup)
-                return new ChatSummaryDto(r.ChatId, "group", null, r.GroupName, r.MemberCount, last, r.UnreadCount, r.LastReadSeq, r.UpdatedAt);
+                return new ChatSummaryDto(r.ChatId, "group", null, r.GroupName, r.MemberCount, last, r.UnreadCount, r.LastReadSeq, r.UpdatedAt)
+                {
+                    Rev = r.Rev,
+                    MentionCount = r.MentionCount,
+                };
             _ = ChatRef.TryParse(r.ChatId, out var chat);
             string otherId = chat.Other(userId)!;
             others.TryGetValue(otherId, out var u);
             var other = new OtherUserDto(otherId, u?.Username ?? "", u?.DisplayName ?? "", statuses.TryGetValue(otherId, out var p) ? p.Status : PresenceStatus.Offline);
-            return new ChatSummaryDto(r.ChatId, "direct", other, null, null, last, r.UnreadCount, r.LastReadSeq, r.UpdatedAt);
+            return new ChatSummaryDto(r.ChatId, "direct", other, null, null, last, r.UnreadCount, r.LastReadSeq, r.UpdatedAt)
+            {
+                Rev = r.Rev,
+                MentionCount = r.MentionCount,
+            };
         }).ToList();
         return new ChatList(chats, hasMore);
     }

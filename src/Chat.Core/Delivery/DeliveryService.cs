@@ -18,7 +18,8 @@ namespace Chat.Core.Delivery;
 /// </summary>
 public sealed partial class DeliveryService(
     IMessageStore messages, IPointerStore pointers, MembershipCache membership, RecentMessages recent,
-    IBackplane backplane, IAttachments attachments, IOptions<ChatOptions> options, ChatMetrics metrics, ILogger<DeliveryService> log) : BackgroundService
+    IBackplane backplane, IAttachments attachments, IOptions<ChatOptions> options, ChatMetrics metrics, ILogger<DeliveryService> log,
+    MessageViews views) : BackgroundService
 {
     private const int PageSize = 500;
     private readonly object _gate = new();
@@ -209,7 +210,7 @@ public sealed partial class DeliveryService(
                 return;
             case CatchUpStep.Push:
                 AttachmentInfo? attachment = m.FileId is null ? null : await attachments.DescribeAsync(m.FileId, ct);
-                await sink.SendWhenRoomAsync(Frames.Encode(new MessageFrame(m.MessageId, m.ChatId, m.Seq, m.SenderId, m.Content, m.Timestamp, m.ClientMsgId, attachment)), ct);
+                await sink.SendWhenRoomAsync(Frames.Encode(MessageViews.Frame(m, attachment, await views.LoadOneAsync(m, ct))), ct);
                 break;
         }
         sink.Cursor.Advance(chatId, m.Seq);

@@ -36,11 +36,14 @@ public sealed partial class MessageCommitter : BackgroundService
     private readonly ChatMetrics _metrics;
     private readonly ILogger<MessageCommitter> _log;
     private readonly int _maxBatch;
+    private readonly MessageViews _views;
 
     public MessageCommitter(
         IMessageStore store, MembershipCache membership, IBackplane backplane, IAttachments attachments,
-        RecentMessages recent, ConnectionHub hub, ChatMetrics metrics, IOptions<ChatOptions> options, ILogger<MessageCommitter> log)
+        RecentMessages recent, ConnectionHub hub, ChatMetrics metrics, IOptions<ChatOptions> options, ILogger<MessageCommitter> log,
+        MessageViews views)
     {
+        _views = views;
         _store = store;
         _membership = membership;
         _backplane = backplane;
@@ -161,7 +164,9 @@ public sealed partial class MessageCommitter : BackgroundService
         var members = await _membership.GetAsync(m.ChatId, CancellationToken.None);
         if (members is null) return;
         AttachmentInfo? attachment = m.FileId is null ? null : await _attachments.DescribeAsync(m.FileId, CancellationToken.None);
-        byte[] frame = Frames.Encode(new MessageFrame(m.MessageId, m.ChatId, m.Seq, m.SenderId, m.Content, m.Timestamp, m.ClientMsgId, attachment));
+        // A new message has no reactions; only a reply costs a read (its preview).
+        var extras = m.ReplyToSeq is null ? MessageViews.Extras.None : await _views.LoadOneAsync(m, CancellationToken.None);
+        byte[] frame = Frames.Encode(MessageViews.Frame(m, attachment, extras));
         await _backplane.SendToUsersAsync(members.Members, new OutboundEvent(frame, members.ChatId, m.Seq, new DeviceId(m.SenderDeviceId)), CancellationToken.None);
     }
 

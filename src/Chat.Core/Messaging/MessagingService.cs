@@ -10,7 +10,8 @@ namespace Chat.Core.Messaging;
 /// <summary>The validated front of the message path: checks a <c>new_message</c> and hands it to the committer.</summary>
 public sealed class MessagingService(
     MembershipCache membership, IRateLimiter rateLimiter, IAttachments attachments,
-    MessageCommitter committer, IMessageStore messages, IOptions<ChatOptions> options, TimeProvider time)
+    MessageCommitter committer, IMessageStore messages, IOptions<ChatOptions> options, TimeProvider time,
+    MentionResolver mentions, IRichMessageStore rich)
 {
     private readonly int _maxContentBytes = options.Value.Limits.MaxContentBytes;
 
@@ -36,6 +37,15 @@ public sealed class MessagingService(
         if (!decision.Allowed && await messages.FindSentAsync(userId, frame.ClientMsgId!, ct) is null)
             throw new ChatException(ErrorCodes.RateLimited, "Too many messages; slow down.", decision.RetryAfterMs);
 
+        // v1.1: a reply names a message of the same chat (a deleted one too); mentions cost a lookup only with an '@'.
+        long? replyToSeq = null;
+        if (frame.ReplyTo is not null)
+        {
+            var target = frame.ReplyTo.Length == 0 ? null : await rich.GetChatMessageAsync(members.ChatId.Value, frame.ReplyTo, ct);
+            replyToSeq = target?.Seq ?? throw ChatException.Invalid("reply_to must be a message of this chat.");
+        }
+        var mentioned = await mentions.ResolveAsync(content, members, ct);
+
         string? peer = null;
         if (!members.IsGroup)
         {
@@ -44,7 +54,11 @@ public sealed class MessagingService(
         }
         var message = new NewMessage(
             Ids.NewMessageId(), members.ChatId.Value, userId, sender.DeviceId.Value, frame.ClientMsgId!,
-            content, fileId, time.NowMs(), peer);
+            content, fileId, time.NowMs(), peer)
+        {
+            ReplyToSeq = replyToSeq,
+            Mentions = mentioned,
+        };
         try
         {
             await committer.EnqueueAsync(new PendingSend(message, sender), ct);

@@ -242,6 +242,15 @@ internal sealed partial class DeviceConnection
                 case "presence_unsubscribe":
                     g.Presence.Unsubscribe(this, Subscriptions, frame.UserIds);
                     break;
+                case ClientFrameTypes.EditMessage:
+                    await g.Actions.EditAsync(UserId, frame, ct);
+                    break;
+                case ClientFrameTypes.DeleteMessage:
+                    await g.Actions.DeleteAsync(UserId, frame, ct);
+                    break;
+                case ClientFrameTypes.React or ClientFrameTypes.Unreact:
+                    await g.Actions.ReactAsync(UserId, frame, frame.Type == ClientFrameTypes.React, ct);
+                    break;
                 case null or "":
                     SendError(ErrorCodes.InvalidRequest, "type is required.", frame.ClientMsgId);
                     break;
@@ -252,7 +261,7 @@ internal sealed partial class DeviceConnection
         }
         catch (ChatException ex)
         {
-            SendError(ex.Code, ex.Message, frame.ClientMsgId, ex.RetryAfterMs);
+            SendError(ex.Code, ex.Message, frame.ClientMsgId, ex.RetryAfterMs, frame.RequestId);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -261,7 +270,7 @@ internal sealed partial class DeviceConnection
         catch (Exception ex)
         {
             LogFrameFailed(_log, frame.Type, DeviceId.Value, ex);
-            SendError(ErrorCodes.Internal, "Something went wrong on the server.", frame.ClientMsgId);
+            SendError(ErrorCodes.Internal, "Something went wrong on the server.", frame.ClientMsgId, requestId: frame.RequestId);
         }
     }
 
@@ -285,8 +294,8 @@ internal sealed partial class DeviceConnection
 
     private static string Truncate(string s) => s.Length <= 40 ? s : s[..40];
 
-    private void SendError(string code, string message, string? clientMsgId, int? retryAfterMs = null) =>
-        TrySend(Frames.Encode(new ErrorFrame(code, message, clientMsgId, retryAfterMs)));
+    private void SendError(string code, string message, string? clientMsgId, int? retryAfterMs = null, string? requestId = null) =>
+        TrySend(Frames.Encode(new ErrorFrame(code, message, clientMsgId, retryAfterMs) { RequestId = requestId }));
 
     private async Task SendPumpAsync()
     {

@@ -12,4 +12,4 @@ namespace Chat.Server.Connections;
 internal sealed record GatewayServices(
     MessagingService Messaging, DeliveryService Delivery, ReadService Reads, TypingService Typing,
     PresenceService Presence, ConnectionHub Hub, Chat.Core.Storage.IUserStore Users, IBackplane Backplane, ChatMetrics Metrics, IOptions<ChatOptions> Options,
-    TimeProvider Time);
+    TimeProvider Time, MessageActions Actions);

@@ -84,6 +84,8 @@ internal static class ApiEndpoints
             return Results.NoContent();
         });
 
+        authed.MapMessageApi();
+
         authed.MapPost("/groups", async (CreateGroupRequest req, HttpContext http, GroupService groups, CancellationToken ct) =>
             Results.Json(await groups.CreateAsync(Http.User(http).UserId, req, ct), json.GroupDto, statusCode: 201));
         authed.MapGet("/groups/{groupId}", async (string groupId, HttpContext http, GroupService groups, CancellationToken ct) =>

@@ -120,6 +120,10 @@ internal static class ChatServiceRegistration
         services.AddSingleton<GroupService>();
         services.AddSingleton<HistoryService>();
         services.AddSingleton<ChatListService>();
+        services.AddSingleton<MessageViews>();
+        services.AddSingleton<MentionResolver>();
+        services.AddSingleton<MessageActions>();
+        services.AddSingleton<MessageQueries>();
         services.AddSingleton<UserDirectory>();
         services.AddSingleton<PresenceService>();
         services.AddSingleton<TypingService>();
