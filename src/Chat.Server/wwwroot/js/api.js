@@ -12,20 +12,30 @@
  * @typedef {{user_id: string, username: string, display_name: string, status?: PresenceStatus, last_seen?: number}} User
  * @typedef {'online' | 'away' | 'offline'} PresenceStatus
  * @typedef {{user_id: string, status: PresenceStatus, last_seen: number}} Presence
- * @typedef {{message_id: string, seq: number, from: string, content: string, timestamp: number}} LastMessage
+ * @typedef {{message_id: string, seq: number, from: string, content: string, timestamp: number,
+ *   deleted?: boolean, edited_at?: number | null, rev?: number}} LastMessage
  * @typedef {{
  *   chat_id: string, type: 'direct' | 'group',
  *   other_user?: {user_id: string, username: string, display_name: string, status: PresenceStatus},
  *   name?: string, member_count?: number,
  *   last_message?: LastMessage | null,
- *   unread_count: number, last_read_seq: number, updated_at: number
+ *   unread_count: number, last_read_seq: number, updated_at: number,
+ *   rev?: number, mention_count?: number
  * }} ChatSummary
  * @typedef {{file_id: string, file_name: string, type: string, size: number, url: string, thumbnail_url?: string}} Attachment
  * @typedef {{
  *   message_id: string, chat_id: string, seq: number, from: string, content: string, timestamp: number,
  *   attachment?: Attachment | null, client_msg_id?: string,
- *   is_read?: boolean, status?: 'sent' | 'delivered' | 'read'
+ *   is_read?: boolean, status?: 'sent' | 'delivered' | 'read',
+ *   kind?: string, rev?: number, edited_at?: number | null, deleted?: boolean,
+ *   reply_to?: ReplyRef | null, reactions?: Reaction[], mentions?: string[]
  * }} Message
+ * The v1.1 fields (PROTOCOL.md "v1.1 additions"): optional here because a message built locally
+ * from an `ack` has none of them yet.
+ * @typedef {{message_id: string, seq: number, from: string, content: string, deleted: boolean}} ReplyRef
+ * @typedef {{emoji: string, count: number, user_ids: string[]}} Reaction
+ * @typedef {{changes: Message[], rev: number, has_more: boolean}} ChangesPage
+ * @typedef {{content: string, edited_at: number}} EditVersion
  * @typedef {{
  *   group_id: string, name: string, description: string, created_by: string, created_at: number,
  *   members: string[], admins: string[]
@@ -160,6 +170,17 @@ export class ApiClient {
   messages(chatId, page = {}) {
     return this.request('GET', `/api/chats/${enc(chatId)}/messages${query(page)}`);
   }
+
+  /** One message in its current state. @param {string} chatId @param {string} messageId @returns {Promise<Message>} */
+  message(chatId, messageId) { return this.request('GET', `/api/chats/${enc(chatId)}/messages/${enc(messageId)}`); }
+
+  /** The earlier versions of an edited message, oldest first. @param {string} chatId @param {string} messageId
+   * @returns {Promise<{edits: EditVersion[]}>} */
+  messageEdits(chatId, messageId) { return this.request('GET', `/api/chats/${enc(chatId)}/messages/${enc(messageId)}/edits`); }
+
+  /** Messages changed (edited, deleted, reacted to) after revision `after_rev`, ascending `rev`.
+   * @param {string} chatId @param {{after_rev: number, limit?: number}} page @returns {Promise<ChangesPage>} */
+  changes(chatId, page) { return this.request('GET', `/api/chats/${enc(chatId)}/changes${query(page)}`); }
 
   /** @param {string} chatId @returns {Promise<{members: MemberReceipt[]}>} */
   receipts(chatId) { return this.request('GET', `/api/chats/${enc(chatId)}/receipts`); }

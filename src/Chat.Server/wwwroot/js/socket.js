@@ -34,28 +34,35 @@
  *   user_ids: string[], by: string
  * }} GroupUpdateFrame
  * @typedef {{type: 'heartbeat_ack', server_time: number}} HeartbeatAckFrame
- * @typedef {{type: 'error', code: string, error: string, client_msg_id?: string, retry_after_ms?: number}} ErrorFrame
+ * @typedef {{type: 'error', code: string, error: string, client_msg_id?: string, request_id?: string, retry_after_ms?: number}} ErrorFrame
+ * @typedef {{
+ *   type: 'message_updated', chat_id: string, rev: number, change: 'edited' | 'deleted' | 'reaction',
+ *   by: string, message: import('./api.js').Message
+ * }} MessageUpdatedFrame
  * @typedef {ReadyFrame | AckFrame | MessageFrame | DeliveryReceiptFrame | ReadReceiptFrame | SyncReadFrame
- *   | TypingFrame | PresenceFrame | GroupUpdateFrame | HeartbeatAckFrame | ErrorFrame} ServerFrame
+ *   | TypingFrame | PresenceFrame | GroupUpdateFrame | HeartbeatAckFrame | ErrorFrame | MessageUpdatedFrame} ServerFrame
  *
  * Frames the client sends (docs/api.md, "WebSocket `/ws`"):
  * @typedef {{
  *   type: 'new_message', chat_id: string, content: string, client_msg_id: string,
- *   timestamp?: number, attachment?: {file_id: string}
+ *   timestamp?: number, attachment?: {file_id: string}, reply_to?: string
  * }} NewMessageFrame
+ * @typedef {{type: 'edit_message', chat_id: string, message_id: string, content: string, request_id?: string}
+ *   | {type: 'delete_message', chat_id: string, message_id: string, request_id?: string}
+ *   | {type: 'react' | 'unreact', chat_id: string, message_id: string, emoji: string, request_id?: string}} MessageActionFrame
  * @typedef {{type: 'ack', message_id: string}
  *   | {type: 'read', chat_id: string, seq: number}
  *   | {type: 'typing_start' | 'typing_stop', chat_id: string}
  *   | {type: 'presence_subscribe', user_ids: string[]}
  *   | {type: 'set_status', status: 'online' | 'away'}
  *   | {type: 'heartbeat'}
- *   | NewMessageFrame} ClientFrame
+ *   | NewMessageFrame | MessageActionFrame} ClientFrame
  *
  * @typedef {ServerFrame | ClientFrame} Frame any frame, either way
  *
  * @typedef {{
  *   client_msg_id: string, chat_id: string, content: string,
- *   attachment?: {file_id: string}, timestamp: number
+ *   attachment?: {file_id: string}, timestamp: number, reply_to?: string
  * }} OutgoingMessage
  */
 

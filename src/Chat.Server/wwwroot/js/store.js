@@ -21,6 +21,8 @@ import { typingAndRead } from './store/typing-read.js';
 import { incomingFrames } from './store/frames.js';
 import { otherTabs } from './store/tabs.js';
 import { management } from './store/management.js';
+import { revisions } from './store/revisions.js';
+import { richMessages } from './store/rich-messages.js';
 
 /**
  * @typedef {import('./api.js').ChatSummary} ChatSummary
@@ -49,7 +51,7 @@ import { management } from './store/management.js';
  *
  * @typedef {{
  *   client_msg_id: string, chat_id: string, content: string, timestamp: number,
- *   attachment?: {file_id: string},
+ *   attachment?: {file_id: string}, reply_to?: string,
  *   state: 'uploading' | 'sending' | 'failed',
  *   progress?: number, error?: string, sentAt?: number,
  *   file?: File, local?: {file_name: string, type: string, size: number, url: string}
@@ -104,6 +106,12 @@ class StoreState extends EventTarget {
     /** Recent live messages per chat (seq → message), so a chat-list snapshot fetched while
      * messages stream in can be brought up to date. @type {Map<string, Map<number, Message>>} */
     this.liveSeen = new Map();
+    /** The last chat revision known per chat (store/revisions.js). @type {Map<string, number>} */
+    this.revs = new Map();
+    /** Running change catch-ups per chat. @type {Map<string, {again: boolean, done: Promise<void>}>} */
+    this.revFetches = new Map();
+    /** Action frames sent by this tab, by `request_id`, for their errors. @type {Map<string, string>} */
+    this.actionRequests = new Map();
     this.stopped = false;
 
     this.users.set(session.user_id, {
@@ -129,14 +137,15 @@ class StoreState extends EventTarget {
  * `StoreState` as seen with every section's methods on it: the base class of {@link ChatStore}.
  * (A class, not a typedef, so that the sections can name it in `@this` without a circular type.)
  * @type {new (session: Session, hooks?: StoreHooks) => StoreState & typeof lifecycle & typeof chatList & typeof usersAndPresence
- *   & typeof conversations & typeof sending & typeof typingAndRead & typeof incomingFrames & typeof otherTabs & typeof management}
+ *   & typeof conversations & typeof sending & typeof typingAndRead & typeof incomingFrames & typeof otherTabs & typeof management
+ *   & typeof revisions & typeof richMessages}
  */
 const WithSections = /** @type {any} */ (StoreState);
 
 /** The store: its state (`StoreState`) and the methods of every section under `store/`. */
 export class ChatStore extends WithSections {}
 
-const sections = [lifecycle, chatList, usersAndPresence, conversations, sending, typingAndRead, incomingFrames, otherTabs, management];
+const sections = [lifecycle, chatList, usersAndPresence, conversations, sending, typingAndRead, incomingFrames, otherTabs, management, revisions, richMessages];
 for (const section of sections) {
   for (const name of Object.keys(section)) {
     if (Object.hasOwn(ChatStore.prototype, name)) throw new Error(`ChatStore.${name} is defined in two sections`);

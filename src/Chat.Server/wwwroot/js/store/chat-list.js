@@ -61,6 +61,7 @@ export const chatList = {
       if (!this.users.has(u.user_id)) this.users.set(u.user_id, { user_id: u.user_id, username: u.username, display_name: u.display_name });
       if (!this.presence.has(u.user_id) && u.status) this.presence.set(u.user_id, { status: u.status, last_seen: 0 });
     }
+    this.reviseSummary(c, known);
     return c;
   },
 

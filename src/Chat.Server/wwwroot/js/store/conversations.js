@@ -150,6 +150,7 @@ export const conversations = {
     if (known) {
       // Same message again (redelivery, catch-up): keep the best data of both.
       if (!known.attachment?.url && m.attachment?.url) known.attachment = m.attachment;
+      if (known.message_id === m.message_id && (m.rev ?? 0) > (known.rev ?? 0)) this.mergeRevision(known, m);
       if (m.status && (!known.status || RANK[m.status] > RANK[known.status])) known.status = m.status;
       return false;
     }

@@ -28,6 +28,7 @@ export const incomingFrames = {
       case 'typing_stop': this.onTyping(f.chat_id, f.user_id, false); break;
       case 'presence_update': this.onPresence(f); break;
       case 'group_update': this.onGroupUpdate(f); break;
+      case 'message_updated': this.onMessageUpdated(f); break;
       case 'error': this.onError(f); break;
       default: break; // heartbeat_ack and future events
     }
@@ -74,6 +75,7 @@ export const incomingFrames = {
       if (m.attachment && !m.content) chat.last_message.content = m.attachment.type?.startsWith('image/') ? 'Photo' : `File: ${m.attachment.file_name ?? ''}`;
       chat.updated_at = Math.max(chat.updated_at ?? 0, m.timestamp);
       if (m.from !== this.me && m.seq > chat.last_read_seq) chat.unread_count++;
+      this.countMention(chat, m);
     }
     if (m.from !== this.me) this.onTyping(m.chat_id, m.from, false);
     if (m.from === this.me && m.client_msg_id && this.pending.has(m.client_msg_id)) {
@@ -106,6 +108,7 @@ export const incomingFrames = {
     const m = {
       message_id: f.message_id, chat_id: f.chat_id, seq: f.seq, from: this.me,
       content: p?.content ?? out?.content ?? '', timestamp: f.timestamp, client_msg_id: cid, status: 'sent',
+      reply_to: this.replyRefTo(f.chat_id, p?.reply_to ?? out?.reply_to),
     };
     if (p?.local) {
       // Show the local copy until the server's signed URLs arrive.
@@ -216,6 +219,7 @@ export const incomingFrames = {
 
   /** @param {ErrorFrame} f @this {ChatStore} */
   onError(f) {
+    if (this.onActionError(f)) return;
     const p = f.client_msg_id ? this.pending.get(f.client_msg_id) : null;
     if (p) {
       if (f.code === 'rate_limited') {

@@ -13,11 +13,13 @@ import { newClientMsgId } from '../socket.js';
 export const RESEND_AFTER_MS = 8000;
 
 export const sending = {
-  /** @param {string} chatId @param {string} content @this {ChatStore} */
-  sendText(chatId, content) {
+  /** @param {string} chatId @param {string} content @param {string} [replyTo] the message id this answers
+   * @this {ChatStore} */
+  sendText(chatId, content, replyTo) {
     this.stopTyping(chatId);
     /** @type {OutgoingMessage} */
     const out = { client_msg_id: newClientMsgId(), chat_id: chatId, content, timestamp: Date.now() };
+    if (replyTo) out.reply_to = replyTo;
     this.outbox.add(out);
     this.pending.set(out.client_msg_id, { ...out, state: 'sending' });
     this.transmit(out.client_msg_id);
@@ -71,6 +73,7 @@ export const sending = {
     /** @type {NewMessageFrame} */
     const frame = { type: 'new_message', chat_id: p.chat_id, content: p.content, client_msg_id: cid, timestamp: p.timestamp };
     if (p.attachment) frame.attachment = p.attachment;
+    if (p.reply_to) frame.reply_to = p.reply_to;
     if (this.socket?.send(frame)) p.sentAt = Date.now();
   },
 
@@ -90,7 +93,7 @@ export const sending = {
     if (p.file && !p.attachment) { this.upload(p); return; }
     p.state = 'sending';
     p.error = undefined;
-    this.outbox.add({ client_msg_id: cid, chat_id: p.chat_id, content: p.content, attachment: p.attachment, timestamp: p.timestamp });
+    this.outbox.add({ client_msg_id: cid, chat_id: p.chat_id, content: p.content, attachment: p.attachment, timestamp: p.timestamp, reply_to: p.reply_to });
     this.transmit(cid);
     this.emit('pending', p.chat_id);
   },

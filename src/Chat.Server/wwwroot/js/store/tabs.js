@@ -26,6 +26,8 @@ export const otherTabs = {
       const conv = this.convs.get(m.chat_id);
       const known = conv?.messages.get(m.seq);
       if (known && m.attachment && !known.attachment?.url) known.attachment = m.attachment;
+    } else if (data.type === 'updated') {
+      this.applyUpdate(data.frame);
     } else if (data.type === 'read') {
       this.applyRead(data.chat_id, data.seq);
     }

@@ -64,6 +64,7 @@ export const typingAndRead = {
       for (const m of conv.messages.values()) if (m.from !== this.me && m.seq > c.last_read_seq && m.seq <= seq) n++;
       c.unread_count = Math.max(0, c.unread_count - n);
     }
+    c.mention_count = this.mentionsAfter(c, seq);
     c.last_read_seq = seq;
     this.emit('chats');
   },

@@ -71,13 +71,15 @@ export class ChatListView {
       preview = h('span', { class: 'preview typing-text', 'data-testid': 'chat-preview', text: who });
     } else if (lm) {
       const prefix = lm.from === s.me ? 'You: ' : c.type === 'group' ? `${s.displayName(lm.from)}: ` : '';
-      preview = h('span', { class: 'preview', 'data-testid': 'chat-preview', text: prefix + (lm.content || 'Attachment').replace(/\s+/g, ' ') });
+      const text = lm.deleted ? 'This message was deleted' : (lm.content || 'Attachment').replace(/\s+/g, ' ');
+      preview = h('span', { class: `preview${lm.deleted ? ' deleted' : ''}`, 'data-testid': 'chat-preview', text: prefix + text });
     } else {
       preview = h('span', { class: 'preview muted', 'data-testid': 'chat-preview', text: c.type === 'group' ? `${c.member_count ?? ''} members` : 'No messages yet' });
     }
 
     const unread = c.unread_count > 0;
-    const key = JSON.stringify([title, status, preview.textContent, lm?.timestamp ?? c.updated_at, c.unread_count,
+    const mentions = unread ? c.mention_count ?? 0 : 0;
+    const key = JSON.stringify([title, status, preview.textContent, lm?.timestamp ?? c.updated_at, c.unread_count, mentions,
       this.store.openChatId === c.chat_id, c.type]);
     button.classList.toggle('active', s.openChatId === c.chat_id);
     button.toggleAttribute('aria-current', s.openChatId === c.chat_id);
@@ -99,6 +101,7 @@ export class ChatListView {
           ts ? h('time', { class: 'chat-time', 'data-testid': 'chat-time', datetime: new Date(ts).toISOString(), text: lm ? fmtListTime(ts) : '' }) : null),
         h('span', { class: 'chat-bottom' },
           preview,
+          mentions > 0 ? h('span', { class: 'badge mention', 'data-testid': 'mention-badge', title: `${mentions} unread mention${mentions === 1 ? '' : 's'}`, text: '@' }) : null,
           unread ? h('span', { class: 'badge', 'data-testid': 'unread-badge', 'aria-hidden': 'true', text: c.unread_count > 99 ? '99+' : String(c.unread_count) }) : null)),
     );
   }

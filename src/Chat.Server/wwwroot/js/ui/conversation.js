@@ -8,6 +8,10 @@
  */
 import { icon } from './icons.js';
 import { h, $, fmtTime, fmtDay, dayKey, fmtLastSeen, fmtSize, initials, hue, safeUrl, batched, toast } from './dom.js';
+import { MessageActions } from './message-actions.js';
+import { MentionAutocomplete, mentionResolver } from './mentions.js';
+import { renderMessageText } from './markdown.js';
+import { reactionChips, reactionsSig } from './reactions.js';
 
 /**
  * @typedef {import('../store.js').ChatStore} ChatStore
@@ -63,6 +67,8 @@ export class ConversationView {
     this.readTimer = null;
 
     store.addEventListener('change', (e) => this.onChange(/** @type {CustomEvent} */ (e).detail));
+    this.actions = new MessageActions(this);
+    this.mentions = new MentionAutocomplete(store, this.input, this.section, () => this.chatId);
     this.bindComposer();
     this.bindScroll();
     this.bindDrop();
@@ -91,7 +97,9 @@ export class ConversationView {
   /** @param {string | null} chatId */
   show(chatId) {
     if (this.chatId === chatId) return;
-    if (this.chatId) this.drafts.set(this.chatId, this.input.value);
+    if (this.chatId) this.drafts.set(this.chatId, this.actions.mode?.kind === 'edit' ? this.actions.mode.draft : this.input.value);
+    this.actions.reset();
+    this.mentions.close();
     this.chatId = chatId;
     this.elements.clear();
     this.listEl.replaceChildren();
@@ -173,6 +181,7 @@ export class ConversationView {
       if (k !== lastDay) { out.push({ key: `day-${k}`, kind: 'day', label: fmtDay(ts) }); lastDay = k; lastFrom = ''; }
     };
     for (const m of s.messagesOf(chatId)) {
+      if (m.kind && m.kind !== 'message') continue; // kinds this client does not know show as nothing
       day(m.timestamp);
       out.push({ key: msgKey(m.from, m.client_msg_id, m.message_id), kind: 'msg', msg: m, pending: null, showSender: group && m.from !== s.me && m.from !== lastFrom });
       lastFrom = m.from;
@@ -234,10 +243,16 @@ export class ConversationView {
     const progress = p?.state === 'uploading' ? Math.round((p.progress ?? 0) * 100) : -1;
     const sender = item.showSender && m ? s.displayName(m.from) : '';
 
-    const sig = JSON.stringify([content, att?.url, att?.thumbnail_url, status, readBy, progress, p?.error, sender, ts]);
+    const deleted = !!m?.deleted;
+    if (deleted) att = null;
+    const replyRef = m?.reply_to ?? (p?.reply_to ? s.replyRefTo(chatId, p.reply_to) : null);
+    const mentionsMe = !!m && m.from !== s.me && !deleted && !!m.mentions?.includes(s.me);
+    const sig = JSON.stringify([content, att?.url, att?.thumbnail_url, status, readBy, progress, p?.error, sender, ts,
+      m ? this.actions.sig(chatId, m) : replyRef?.message_id, m ? reactionsSig(s, m) : '', mentionsMe]);
     if (el.dataset.sig === sig) return;
     el.dataset.sig = sig;
-    el.className = `msg ${own ? 'own' : 'other'}${p ? ' pending' : ''}`;
+    el.className = `msg ${own ? 'own' : 'other'}${p ? ' pending' : ''}${deleted ? ' deleted' : ''}${mentionsMe ? ' mentions-me' : ''}`;
+    if (deleted) el.dataset.deleted = 'true'; else delete el.dataset.deleted;
     el.dataset.own = String(own);
     el.dataset.status = status;
     if (m) { el.dataset.seq = String(m.seq); el.dataset.messageId = m.message_id; el.dataset.from = m.from; }
@@ -249,8 +264,12 @@ export class ConversationView {
       sender ? h('div', { class: 'sender', 'data-testid': 'message-sender', style: `--h:${hue(m?.from ?? '')}`, text: sender }) : null,
       att ? this.attachmentView(att) : null,
       progress >= 0 ? h('progress', { class: 'upload', 'data-testid': 'upload-progress', max: '100', value: String(progress), 'aria-label': `Uploading ${progress}%` }) : null,
-      content ? h('div', { class: 'text', 'data-testid': 'message-text', text: content }) : null,
+      replyRef && !deleted ? this.actions.quote(chatId, replyRef) : null,
+      deleted ? this.actions.tombstone() : null,
+      content && !deleted ? h('div', { class: 'text', 'data-testid': 'message-text' }, renderMessageText(content, { mention: mentionResolver(s, chatId) })) : null,
+      m ? reactionChips(s, chatId, m) : null,
       h('div', { class: 'meta' },
+        m ? this.actions.editedLabel(m) : null,
         h('time', { datetime: new Date(ts).toISOString(), text: fmtTime(ts) }),
         own && tick ? h('span', { class: `ticks ${status}`, 'data-testid': 'msg-status', 'data-status': status, role: 'img', 'aria-label': tick.label, title: tick.label },
           status === 'pending' ? icon('clock') : status === 'failed' ? icon('alert') : tick.text) : null),
@@ -260,7 +279,8 @@ export class ConversationView {
         h('button', { type: 'button', class: 'link', 'data-testid': 'retry', onClick: () => s.retry(p.client_msg_id) }, 'Retry'),
         h('button', { type: 'button', class: 'link', 'data-testid': 'discard', onClick: () => s.discard(p.client_msg_id) }, 'Discard')) : null,
     );
-    el.replaceChildren(bubble);
+    const bar = m && !deleted ? this.actions.bar(chatId, m) : null;
+    if (bar) el.replaceChildren(bar, bubble); else el.replaceChildren(bubble);
   }
 
   /** @param {import('../api.js').Attachment} att */
@@ -332,6 +352,8 @@ export class ConversationView {
   bindComposer() {
     this.form.addEventListener('submit', (e) => { e.preventDefault(); this.submit(); });
     this.input.addEventListener('keydown', (e) => {
+      // The @ suggestions and the reply/edit modes have the first say on keys.
+      if (this.mentions.onKey(e) || this.actions.onComposerKey(e)) { e.preventDefault(); e.stopPropagation(); return; }
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); this.submit(); }
     });
     this.input.addEventListener('input', () => {
@@ -354,7 +376,9 @@ export class ConversationView {
     const chatId = this.chatId;
     const text = this.input.value.trim();
     if (!chatId || !text || this.input.disabled) return;
-    this.store.sendText(chatId, text);
+    const { handled, replyTo } = this.actions.onSubmit(chatId, text);
+    if (handled) { this.render(); return; }
+    this.store.sendText(chatId, text, replyTo);
     this.input.value = '';
     this.drafts.delete(chatId);
     this.autosize();
