@@ -42,6 +42,10 @@ namespace Chat.Protocol;
 [JsonSerializable(typeof(ReadRequest))]
 [JsonSerializable(typeof(UploadUrlRequest))]
 [JsonSerializable(typeof(UploadUrlResponse))]
+[JsonSerializable(typeof(ChatSettingsDto))]
+[JsonSerializable(typeof(VapidPublicKeyResponse))]
+[JsonSerializable(typeof(PushSubscriptionRequest))]
+[JsonSerializable(typeof(PushPayload))]
 [JsonSerializable(typeof(JsonElement))]
 public sealed partial class ChatJson : JsonSerializerContext;
 

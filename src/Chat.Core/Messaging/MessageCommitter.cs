@@ -4,6 +4,7 @@ using Chat.Core.Chats;
 using Chat.Core.Delivery;
 using Chat.Core.Diagnostics;
 using Chat.Core.Domain;
+using Chat.Core.Notifications;
 using Chat.Core.Storage;
 using Chat.Protocol;
 using Microsoft.Extensions.Hosting;
@@ -34,12 +35,13 @@ public sealed partial class MessageCommitter : BackgroundService
     private readonly RecentMessages _recent;
     private readonly ConnectionHub _hub;
     private readonly ChatMetrics _metrics;
+    private readonly PushDispatcher _push;
     private readonly ILogger<MessageCommitter> _log;
     private readonly int _maxBatch;
 
     public MessageCommitter(
         IMessageStore store, MembershipCache membership, IBackplane backplane, IAttachments attachments,
-        RecentMessages recent, ConnectionHub hub, ChatMetrics metrics, IOptions<ChatOptions> options, ILogger<MessageCommitter> log)
+        RecentMessages recent, ConnectionHub hub, ChatMetrics metrics, PushDispatcher push, IOptions<ChatOptions> options, ILogger<MessageCommitter> log)
     {
         _store = store;
         _membership = membership;
@@ -48,6 +50,7 @@ public sealed partial class MessageCommitter : BackgroundService
         _recent = recent;
         _hub = hub;
         _metrics = metrics;
+        _push = push;
         _log = log;
         _maxBatch = options.Value.Commit.MaxBatch;
         _queue = Channel.CreateBounded<PendingSend>(new BoundedChannelOptions(options.Value.Commit.QueueCapacity)
@@ -163,6 +166,9 @@ public sealed partial class MessageCommitter : BackgroundService
         AttachmentInfo? attachment = m.FileId is null ? null : await _attachments.DescribeAsync(m.FileId, CancellationToken.None);
         byte[] frame = Frames.Encode(new MessageFrame(m.MessageId, m.ChatId, m.Seq, m.SenderId, m.Content, m.Timestamp, m.ClientMsgId, attachment));
         await _backplane.SendToUsersAsync(members.Members, new OutboundEvent(frame, members.ChatId, m.Seq, new DeviceId(m.SenderDeviceId)), CancellationToken.None);
+        // Web Push for offline devices: handed to its own bounded queue, so it never holds acks or fan-out back.
+        // TODO(r1 merge): pass the message's mentions for notify=mentions.
+        _push.OnCommitted(new PushNotice(m, members, []));
     }
 
     [LoggerMessage(1101, LogLevel.Error, "Commit of {Count} messages failed; senders were told to retry")]
