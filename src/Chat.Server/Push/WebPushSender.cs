@@ -31,11 +31,12 @@ internal sealed class WebPushSender : IPushSender, IDisposable
             PooledConnectionLifetime = TimeSpan.FromMinutes(5), // pick up DNS changes (and re-check them)
         };
         if (!push.AllowInsecureEndpoints) handler.ConnectCallback = ConnectToPublicAsync;
+        var vapid = new VapidAuthentication(keys.PublicKey, keys.PrivateKey) { Subject = push.VapidSubject };
         // The dispatcher bounds each send with its own timeout.
-        _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        _http = new HttpClient(new OriginAudience(vapid) { InnerHandler = handler }) { Timeout = Timeout.InfiniteTimeSpan };
         _client = new PushServiceClient(_http)
         {
-            DefaultAuthentication = new VapidAuthentication(keys.PublicKey, keys.PrivateKey) { Subject = push.VapidSubject },
+            DefaultAuthentication = vapid,
             DefaultAuthenticationScheme = VapidAuthenticationScheme.Vapid,
             AutoRetryAfter = false, // retries are the dispatcher's (bounded, off the worker)
         };
@@ -84,4 +85,20 @@ internal sealed class WebPushSender : IPushSender, IDisposable
     }
 
     public void Dispose() => _http.Dispose();
+
+    /// <summary>
+    /// RFC 8292 §2: the JWT's <c>aud</c> is the push resource's origin, port included. The library leaves a non-default
+    /// port out (real push services listen on 443, where both agree); this re-signs with the exact origin, using the
+    /// library's own VAPID signing.
+    /// </summary>
+    private sealed class OriginAudience(VapidAuthentication vapid) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.RequestUri is { IsDefaultPort: false } uri)
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
+                    "vapid", vapid.GetVapidSchemeAuthenticationHeaderValueParameter(uri.GetLeftPart(UriPartial.Authority)));
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
 }
