@@ -47,6 +47,10 @@ namespace Chat.Protocol;
 [JsonSerializable(typeof(PushSubscriptionRequest))]
 [JsonSerializable(typeof(PushPayload))]
 [JsonSerializable(typeof(JsonElement))]
+[JsonSerializable(typeof(MessageUpdatedFrame))]
+[JsonSerializable(typeof(MessageDto))]
+[JsonSerializable(typeof(ChangesPage))]
+[JsonSerializable(typeof(EditList))]
 public sealed partial class ChatJson : JsonSerializerContext;
 
 /// <summary>Serialize once, send many: an event already encoded as UTF-8 JSON.</summary>

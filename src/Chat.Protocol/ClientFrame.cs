@@ -1,7 +1,7 @@
 namespace Chat.Protocol;
 
 /// <summary>Every client → server WebSocket frame, as one loose shape; the gateway validates per type.</summary>
-public sealed class ClientFrame
+public sealed partial class ClientFrame
 {
     public string? Type { get; set; }
     public string? ChatId { get; set; }

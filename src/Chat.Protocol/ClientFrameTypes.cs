@@ -15,4 +15,8 @@ public static class ClientFrameTypes
     public const string SetStatus = "set_status";
     public const string PresenceSubscribe = "presence_subscribe";
     public const string PresenceUnsubscribe = "presence_unsubscribe";
+    public const string EditMessage = "edit_message";
+    public const string DeleteMessage = "delete_message";
+    public const string React = "react";
+    public const string Unreact = "unreact";
 }

@@ -31,9 +31,9 @@ public sealed record GroupDto(
     string GroupId, string Name, string Description, string CreatedBy, long CreatedAt,
     IReadOnlyList<string> Members, IReadOnlyList<string> Admins);
 
-public sealed record LastMessageDto(string MessageId, long Seq, string From, string Content, long Timestamp);
+public sealed partial record LastMessageDto(string MessageId, long Seq, string From, string Content, long Timestamp);
 public sealed record OtherUserDto(string UserId, string Username, string DisplayName, string Status);
-public sealed record ChatSummaryDto(
+public sealed partial record ChatSummaryDto(
     string ChatId, string Type,
     OtherUserDto? OtherUser, string? Name, int? MemberCount,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] LastMessageDto? LastMessage, // null (not absent) for a chat with no messages yet
@@ -42,7 +42,7 @@ public sealed record ChatSummaryDto(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] long? MutedUntil = null);
 public sealed record ChatList(IReadOnlyList<ChatSummaryDto> Chats, bool HasMore);
 
-public sealed record MessageDto(
+public sealed partial record MessageDto(
     string MessageId, string ChatId, long Seq, string From, string Content, long Timestamp,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] AttachmentInfo? Attachment,
     bool IsRead, string? Status, string ClientMsgId);

@@ -16,7 +16,7 @@ public sealed record AckFrame(string ClientMsgId, string MessageId, string ChatI
     public string Type => "ack";
 }
 
-public sealed record MessageFrame(
+public sealed partial record MessageFrame(
     string MessageId, string ChatId, long Seq, string From, string Content, long Timestamp,
     string ClientMsgId, AttachmentInfo? Attachment)
 {
@@ -64,7 +64,7 @@ public sealed record HeartbeatAckFrame(long ServerTime)
     public string Type => "heartbeat_ack";
 }
 
-public sealed record ErrorFrame(string Code, string Error, string? ClientMsgId = null, int? RetryAfterMs = null)
+public sealed partial record ErrorFrame(string Code, string Error, string? ClientMsgId = null, int? RetryAfterMs = null)
 {
     [JsonPropertyOrder(-1)]
     public string Type => "error";

@@ -106,8 +106,11 @@ public sealed partial class PostgresChatStore
         await QueryAsync($"""
             SELECT c.chat_id, c.is_group, c.name, c.updated_at, cm.read_seq,
                    CASE WHEN c.is_group THEN (SELECT COUNT(*) FROM chat_members x WHERE x.chat_id=c.chat_id) ELSE 2 END,
-                   (SELECT COUNT(*) FROM messages u WHERE u.chat_id=c.chat_id AND u.seq > cm.read_seq AND u.sender_id <> $1),
-                   {MessageColsM}
+                   (SELECT COUNT(*) FROM messages u WHERE u.chat_id=c.chat_id AND u.seq > cm.read_seq AND u.sender_id <> $1 AND NOT u.deleted),
+                   {MessageColsM},
+                   c.rev,
+                   (SELECT COUNT(*) FROM messages u WHERE u.chat_id=c.chat_id AND u.seq > cm.read_seq AND u.sender_id <> $1 AND NOT u.deleted
+                        AND $1 = ANY(u.mentions))
             FROM chat_members cm
             JOIN chats c ON c.chat_id = cm.chat_id
             LEFT JOIN messages m ON m.chat_id = c.chat_id AND m.seq = c.last_seq
@@ -117,7 +120,11 @@ public sealed partial class PostgresChatStore
             """, r => new ChatSummaryRecord(
                 r.GetString(0), r.GetBoolean(1), NullableString(r, 2), (int)r.GetInt64(5),
                 r.IsDBNull(7) ? null : ReadMessage(r, 7),
-                r.GetInt64(4), r.GetInt64(6), r.GetInt64(3)),
+                r.GetInt64(4), r.GetInt64(6), r.GetInt64(3))
+        {
+            Rev = r.GetInt64(21),
+            MentionCount = r.GetInt64(22),
+        },
             ct, Text(userId), Long(beforeUpdatedAt), Int(limit));
 
     // ---- pointers

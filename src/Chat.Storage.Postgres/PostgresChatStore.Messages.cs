@@ -7,14 +7,22 @@ namespace Chat.Storage.Postgres;
 
 public sealed partial class PostgresChatStore
 {
-    private const string MessageCols = "message_id, chat_id, seq, sender_id, sender_device, client_msg_id, content, file_id, ts";
-    private const string MessageColsM = "m.message_id, m.chat_id, m.seq, m.sender_id, m.sender_device, m.client_msg_id, m.content, m.file_id, m.ts";
+    private const string MessageCols = "message_id, chat_id, seq, sender_id, sender_device, client_msg_id, content, file_id, ts, rev, edited_at, deleted, reply_to_seq, mentions";
+    private const string MessageColsM = "m.message_id, m.chat_id, m.seq, m.sender_id, m.sender_device, m.client_msg_id, m.content, m.file_id, m.ts, m.rev, m.edited_at, m.deleted, m.reply_to_seq, m.mentions";
+    private const string InsertCols = "message_id, chat_id, seq, sender_id, sender_device, client_msg_id, content, file_id, ts, reply_to_seq, mentions";
     private const int MaxAppendAttempts = 3;
 
     private static StoredMessage ReadMessage(NpgsqlDataReader r) => ReadMessage(r, 0);
     private static StoredMessage ReadMessage(NpgsqlDataReader r, int o) =>
         new(r.GetString(o), r.GetString(o + 1), r.GetInt64(o + 2), r.GetString(o + 3), r.GetString(o + 4), r.GetString(o + 5),
-            r.GetString(o + 6), NullableString(r, o + 7), r.GetInt64(o + 8));
+            r.GetString(o + 6), NullableString(r, o + 7), r.GetInt64(o + 8))
+        {
+            Rev = r.GetInt64(o + 9),
+            EditedAt = r.IsDBNull(o + 10) ? null : r.GetInt64(o + 10),
+            Deleted = r.GetBoolean(o + 11),
+            ReplyToSeq = r.IsDBNull(o + 12) ? null : r.GetInt64(o + 12),
+            Mentions = r.GetFieldValue<string[]>(o + 13),
+        };
 
     // Direct chats this node has seen committed (rows in chats + chat_members): skips two inserts per batch.
     // Chats are never deleted, so another node cannot make an entry wrong.
@@ -150,10 +158,11 @@ public sealed partial class PostgresChatStore
                         FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS v(chat_id, n, ts)
                         WHERE c.chat_id = v.chat_id
                         RETURNING c.chat_id, c.last_seq - v.n AS base)
-                    INSERT INTO messages({MessageCols})
-                    SELECT m.id, m.chat, upd.base + m.k, m.s, m.dev, m.cmid, m.content, m.file, m.ts
-                    FROM unnest($4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[])
-                         AS m(id, chat, k, s, dev, cmid, content, file, ts)
+                    INSERT INTO messages({InsertCols})
+                    SELECT m.id, m.chat, upd.base + m.k, m.s, m.dev, m.cmid, m.content, m.file, m.ts, m.reply, string_to_array(m.mentions, ' ')
+                    FROM unnest($4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[],
+                                $13::bigint[], $14::text[])
+                         AS m(id, chat, k, s, dev, cmid, content, file, ts, reply, mentions)
                     JOIN upd ON upd.chat_id = m.chat
                     RETURNING message_id, seq
                     """,
@@ -161,7 +170,8 @@ public sealed partial class PostgresChatStore
                     Texts(fresh.Select(i => batch[i].MessageId)), Texts(fresh.Select(i => batch[i].ChatId)), Longs(k),
                     Texts(fresh.Select(i => batch[i].SenderId)), Texts(fresh.Select(i => batch[i].SenderDeviceId)),
                     Texts(fresh.Select(i => batch[i].ClientMsgId)), Texts(fresh.Select(i => batch[i].Content)),
-                    Texts(fresh.Select(i => batch[i].FileId)), Longs(fresh.Select(i => batch[i].Timestamp))));
+                    Texts(fresh.Select(i => batch[i].FileId)), Longs(fresh.Select(i => batch[i].Timestamp)),
+                    NullableLongs(fresh.Select(i => batch[i].ReplyToSeq)), Texts(fresh.Select(i => JoinMentions(batch[i].Mentions)))));
                 var files = fresh.Where(i => batch[i].FileId is not null).Select(i => batch[i]).ToList();
                 if (files.Count > 0)
                 {
@@ -189,7 +199,11 @@ public sealed partial class PostgresChatStore
             foreach (int i in fresh)
             {
                 var m = batch[i];
-                results[i] = new AppendResult(new StoredMessage(m.MessageId, m.ChatId, seqs[m.MessageId], m.SenderId, m.SenderDeviceId, m.ClientMsgId, m.Content, m.FileId, m.Timestamp), false);
+                results[i] = new AppendResult(new StoredMessage(m.MessageId, m.ChatId, seqs[m.MessageId], m.SenderId, m.SenderDeviceId, m.ClientMsgId, m.Content, m.FileId, m.Timestamp)
+                {
+                    ReplyToSeq = m.ReplyToSeq,
+                    Mentions = m.Mentions,
+                }, false);
             }
         }
 

@@ -98,19 +98,23 @@ public sealed partial class SqliteChatStore
     public async Task<IReadOnlyList<ChatSummaryRecord>> ListChatsAsync(string userId, int limit, long? beforeUpdatedAt, CancellationToken ct) =>
         await QueryAsync("""
             WITH mine AS (
-                SELECT c.chat_id, c.is_group, c.name, c.updated_at AS touched, cm.read_seq,
+                SELECT c.chat_id, c.is_group, c.name, c.updated_at AS touched, cm.read_seq, c.rev AS chat_rev,
                        (SELECT MAX(x.seq) FROM messages x WHERE x.chat_id = c.chat_id) AS last_seq
                 FROM chat_members cm JOIN chats c ON c.chat_id = cm.chat_id
                 WHERE cm.user_id=@u),
             listed AS (
                 SELECT mine.*, MAX(mine.touched, COALESCE(m.ts, 0)) AS updated_at,
-                       m.message_id, m.sender_id, m.sender_device, m.client_msg_id, m.content, m.file_id, m.ts
+                       m.message_id, m.sender_id, m.sender_device, m.client_msg_id, m.content, m.file_id, m.ts,
+                       m.rev, m.edited_at, m.deleted, m.reply_to_seq, m.mentions
                 FROM mine LEFT JOIN messages m ON m.chat_id = mine.chat_id AND m.seq = mine.last_seq
                 WHERE mine.is_group=1 OR mine.last_seq IS NOT NULL)
             SELECT chat_id, is_group, name, updated_at, read_seq,
                    CASE WHEN is_group=1 THEN (SELECT COUNT(*) FROM chat_members x WHERE x.chat_id=listed.chat_id) ELSE 2 END,
-                   (SELECT COUNT(*) FROM messages u WHERE u.chat_id=listed.chat_id AND u.seq > listed.read_seq AND u.sender_id <> @u),
-                   message_id, last_seq, sender_id, sender_device, client_msg_id, content, file_id, ts
+                   (SELECT COUNT(*) FROM messages u WHERE u.chat_id=listed.chat_id AND u.seq > listed.read_seq AND u.sender_id <> @u AND u.deleted = 0),
+                   message_id, last_seq, sender_id, sender_device, client_msg_id, content, file_id, ts,
+                   rev, edited_at, deleted, reply_to_seq, mentions, chat_rev,
+                   (SELECT COUNT(*) FROM messages u WHERE u.chat_id=listed.chat_id AND u.seq > listed.read_seq AND u.sender_id <> @u AND u.deleted = 0
+                        AND u.mentions <> '' AND instr(' ' || u.mentions || ' ', ' ' || @u || ' ') > 0)
             FROM listed
             WHERE @before IS NULL OR updated_at < @before
             ORDER BY updated_at DESC, chat_id
@@ -118,7 +122,18 @@ public sealed partial class SqliteChatStore
             """, r => new ChatSummaryRecord(
                 r.GetString(0), r.GetInt64(1) == 1, NullableString(r, 2), (int)r.GetInt64(5),
                 r.IsDBNull(7) ? null : new StoredMessage(r.GetString(7), r.GetString(0), r.GetInt64(8), r.GetString(9), r.GetString(10),
-                    r.GetString(11), r.GetString(12), NullableString(r, 13), r.GetInt64(14)),
-                r.GetInt64(4), r.GetInt64(6), r.GetInt64(3)),
+                    r.GetString(11), r.GetString(12), NullableString(r, 13), r.GetInt64(14))
+                {
+                    Rev = r.GetInt64(15),
+                    EditedAt = r.IsDBNull(16) ? null : r.GetInt64(16),
+                    Deleted = r.GetInt64(17) != 0,
+                    ReplyToSeq = r.IsDBNull(18) ? null : r.GetInt64(18),
+                    Mentions = SplitMentions(r.GetString(19)),
+                },
+                r.GetInt64(4), r.GetInt64(6), r.GetInt64(3))
+        {
+            Rev = r.GetInt64(20),
+            MentionCount = r.GetInt64(21),
+        },
             ct, ("@u", userId), ("@before", beforeUpdatedAt), ("@limit", limit));
 }

@@ -5,11 +5,20 @@ namespace Chat.Storage.Sqlite;
 
 public sealed partial class SqliteChatStore
 {
-    private const string MessageCols = "message_id, chat_id, seq, sender_id, sender_device, client_msg_id, content, file_id, ts";
+    private const string MessageCols = "message_id, chat_id, seq, sender_id, sender_device, client_msg_id, content, file_id, ts, rev, edited_at, deleted, reply_to_seq, mentions";
+    private const string InsertCols = "message_id, chat_id, seq, sender_id, sender_device, client_msg_id, content, file_id, ts, reply_to_seq, mentions";
     // The message stored under a dedup key: a retry's original, in the append transaction and for FindSentAsync.
     private const string FindSentSql = $"SELECT {MessageCols} FROM messages WHERE sender_id=@s AND client_msg_id=@c";
-    private static StoredMessage ReadMessage(SqliteDataReader r) =>
-        new(r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6), NullableString(r, 7), r.GetInt64(8));
+    private static StoredMessage ReadMessage(SqliteDataReader r) => ReadMessage(r, 0, r.GetString(1));
+    private static StoredMessage ReadMessage(SqliteDataReader r, int o, string chatId) =>
+        new(r.GetString(o), chatId, r.GetInt64(o + 2), r.GetString(o + 3), r.GetString(o + 4), r.GetString(o + 5), r.GetString(o + 6), NullableString(r, o + 7), r.GetInt64(o + 8))
+        {
+            Rev = r.GetInt64(o + 9),
+            EditedAt = r.IsDBNull(o + 10) ? null : r.GetInt64(o + 10),
+            Deleted = r.GetInt64(o + 11) != 0,
+            ReplyToSeq = r.IsDBNull(o + 12) ? null : r.GetInt64(o + 12),
+            Mentions = SplitMentions(r.GetString(o + 13)),
+        };
 
     // Direct chats known to exist (rows in chats + chat_members): skips two inserts per message.
     private readonly HashSet<string> _knownDirect = new(StringComparer.Ordinal);
@@ -44,9 +53,10 @@ public sealed partial class SqliteChatStore
             {
                 var c = _writer;
                 using var insert = Cmd(c, $"""
-                    INSERT INTO messages({MessageCols}) VALUES(@id, @chat, @seq, @s, @dev, @cmid, @content, @file, @ts)
+                    INSERT INTO messages({InsertCols}) VALUES(@id, @chat, @seq, @s, @dev, @cmid, @content, @file, @ts, @reply, @mentions)
                     ON CONFLICT(sender_id, client_msg_id) DO NOTHING
-                    """, tx, ("@id", ""), ("@chat", ""), ("@seq", 0L), ("@s", ""), ("@dev", ""), ("@cmid", ""), ("@content", ""), ("@file", null), ("@ts", 0L));
+                    """, tx, ("@id", ""), ("@chat", ""), ("@seq", 0L), ("@s", ""), ("@dev", ""), ("@cmid", ""), ("@content", ""), ("@file", null), ("@ts", 0L),
+                    ("@reply", null), ("@mentions", ""));
                 using var find = Cmd(c, FindSentSql, tx, ("@s", ""), ("@c", ""));
                 using var last = Cmd(c, "SELECT (SELECT COALESCE(MAX(seq), 0) FROM messages WHERE chat_id=@c) FROM chats WHERE chat_id=@c", tx, ("@c", ""));
                 for (int i = 0; i < batch.Count; i++)
@@ -72,6 +82,8 @@ public sealed partial class SqliteChatStore
                     insert.Parameters["@content"].Value = m.Content;
                     insert.Parameters["@file"].Value = (object?)m.FileId ?? DBNull.Value;
                     insert.Parameters["@ts"].Value = m.Timestamp;
+                    insert.Parameters["@reply"].Value = (object?)m.ReplyToSeq ?? DBNull.Value;
+                    insert.Parameters["@mentions"].Value = JoinMentions(m.Mentions);
                     if (insert.ExecuteNonQuery() == 0)
                     {
                         // (sender, client_msg_id) was stored before: a retry gets the original back, and no seq is used.
@@ -85,7 +97,11 @@ public sealed partial class SqliteChatStore
                     }
                     heads[m.ChatId] = seq;
                     if (m.FileId is not null) AttachFile(c, tx, m.FileId, m.ChatId, m.Timestamp);
-                    results[i] = new AppendResult(new StoredMessage(m.MessageId, m.ChatId, seq, m.SenderId, m.SenderDeviceId, m.ClientMsgId, m.Content, m.FileId, m.Timestamp), false);
+                    results[i] = new AppendResult(new StoredMessage(m.MessageId, m.ChatId, seq, m.SenderId, m.SenderDeviceId, m.ClientMsgId, m.Content, m.FileId, m.Timestamp)
+                    {
+                        ReplyToSeq = m.ReplyToSeq,
+                        Mentions = m.Mentions,
+                    }, false);
                 }
                 tx.Commit();
             }

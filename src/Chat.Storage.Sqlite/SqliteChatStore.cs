@@ -24,6 +24,7 @@ public sealed partial class SqliteChatStore : IChatStore, IDisposable
         Exec(_writer, NotificationsSchema);
         if (Scalar(_writer, "SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND name='device_pointers_chat'") > 0)
             Exec(_writer, SqliteSchema.MigratePointers);
+        SqliteRichSchema.Apply(_writer);
     }
 
     public void Dispose()

@@ -167,8 +167,7 @@ public sealed partial class MessageCommitter : BackgroundService
         byte[] frame = Frames.Encode(new MessageFrame(m.MessageId, m.ChatId, m.Seq, m.SenderId, m.Content, m.Timestamp, m.ClientMsgId, attachment));
         await _backplane.SendToUsersAsync(members.Members, new OutboundEvent(frame, members.ChatId, m.Seq, new DeviceId(m.SenderDeviceId)), CancellationToken.None);
         // Web Push for offline devices: handed to its own bounded queue, so it never holds acks or fan-out back.
-        // TODO(r1 merge): pass the message's mentions for notify=mentions.
-        _push.OnCommitted(new PushNotice(m, members, []));
+        _push.OnCommitted(new PushNotice(m, members, m.Mentions));
     }
 
     [LoggerMessage(1101, LogLevel.Error, "Commit of {Count} messages failed; senders were told to retry")]

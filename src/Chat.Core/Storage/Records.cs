@@ -10,11 +10,11 @@ public sealed record GroupRecord(
 
 /// <summary>A message accepted by the gateway, not yet stored: it has no <c>seq</c> until the store assigns one.</summary>
 /// <param name="DirectPeer">For a direct chat, the other participant (the store creates the chat on first use); null for groups.</param>
-public sealed record NewMessage(
+public sealed partial record NewMessage(
     string MessageId, string ChatId, string SenderId, string SenderDeviceId, string ClientMsgId,
     string Content, string? FileId, long Timestamp, string? DirectPeer);
 
-public sealed record StoredMessage(
+public sealed partial record StoredMessage(
     string MessageId, string ChatId, long Seq, string SenderId, string SenderDeviceId, string ClientMsgId,
     string Content, string? FileId, long Timestamp);
 
@@ -24,7 +24,7 @@ public sealed record AppendResult(StoredMessage Message, bool Duplicate);
 /// <summary>History paging. <c>AfterSeq</c> reads ascending; otherwise descending from the newest (or the cursor).</summary>
 public sealed record HistoryQuery(long? BeforeTimestamp, long? BeforeSeq, long? AfterSeq, int Limit);
 
-public sealed record ChatSummaryRecord(
+public sealed partial record ChatSummaryRecord(
     string ChatId, bool IsGroup, string? GroupName, int MemberCount,
     StoredMessage? LastMessage, long LastReadSeq, long UnreadCount, long UpdatedAt);
 
