@@ -11,6 +11,7 @@ import { ConversationView } from './ui/conversation.js';
 import { Dialogs } from './ui/dialogs.js';
 import { $, initials, hue, toast } from './ui/dom.js';
 import { hydrateIcons } from './ui/icons.js';
+import { NotificationsView } from './ui/notifications.js';
 
 /** @typedef {import('./store.js').Session} Session */
 
@@ -131,6 +132,7 @@ async function startMain(session) {
   conversation = conv;
   const dialogs = new Dialogs(s, (chatId) => navigate(chatId), () => navigate(null));
   void list;
+  new NotificationsView(s, (chatId) => navigate(chatId)); // desktop/push notifications, favicon badge, per-chat settings
 
   s.addEventListener('change', (e) => {
     const { what, chatId, extra } = /** @type {CustomEvent} */ (e).detail;
