@@ -203,6 +203,31 @@ public sealed partial class RedisPresenceStore(
         }
     }
 
+    public async ValueTask<IReadOnlyCollection<string>> GetConnectedDevicesAsync(string userId, CancellationToken ct)
+    {
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        try
+        {
+            var entries = await redis.Db.HashGetAllAsync(redis.Keys.Presence(userId));
+            var devices = new List<string>();
+            foreach (var e in entries)
+            {
+                string field = e.Name!;
+                // "away|refreshedAt|node": a device counts while refreshed within the TTL (as in the facts script).
+                string[] parts = ((string)e.Value!).Split('|');
+                if (field.StartsWith("d:", StringComparison.Ordinal) && parts.Length >= 2
+                    && long.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out long at) && at + _ttlMs >= now)
+                    devices.Add(field[2..]);
+            }
+            return devices;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            Warn(ex);
+            return hub.DevicesOf(new UserId(userId)).Select(d => d.DeviceId.Value).ToArray();
+        }
+    }
+
     private static string Field(string deviceId) => "d:" + deviceId;
 
     private static PresenceFacts ToFacts(string userId, RedisResult r)

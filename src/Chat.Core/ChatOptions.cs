@@ -80,6 +80,9 @@ public sealed class ChatOptions : IValidatableObject
     [ValidateObjectMembers]
     public Caching.CacheOptions Caches { get; set; } = new();
 
+    [ValidateObjectMembers]
+    public Notifications.PushOptions Push { get; set; } = new();
+
     /// <summary>Cross-field checks the attributes cannot express, with messages that say what to change.</summary>
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

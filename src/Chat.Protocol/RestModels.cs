@@ -37,7 +37,9 @@ public sealed partial record ChatSummaryDto(
     string ChatId, string Type,
     OtherUserDto? OtherUser, string? Name, int? MemberCount,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] LastMessageDto? LastMessage, // null (not absent) for a chat with no messages yet
-    long UnreadCount, long LastReadSeq, long UpdatedAt);
+    long UnreadCount, long LastReadSeq, long UpdatedAt,
+    string Notify = NotifyLevels.All, // v1.1 Notifications: the user's settings for this chat
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] long? MutedUntil = null);
 public sealed record ChatList(IReadOnlyList<ChatSummaryDto> Chats, bool HasMore);
 
 public sealed partial record MessageDto(

@@ -21,6 +21,7 @@ public sealed partial class SqliteChatStore : IChatStore, IDisposable
         _writer.Open();
         Exec(_writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; PRAGMA busy_timeout=30000; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;");
         Exec(_writer, SqliteSchema.Create);
+        Exec(_writer, NotificationsSchema);
         if (Scalar(_writer, "SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND name='device_pointers_chat'") > 0)
             Exec(_writer, SqliteSchema.MigratePointers);
         SqliteRichSchema.Apply(_writer);

@@ -1,5 +1,6 @@
 using Chat.Core.Domain;
 using Chat.Core.Messaging;
+using Chat.Core.Notifications;
 using Chat.Core.Presence;
 using Chat.Core.Storage;
 using Chat.Protocol;
@@ -7,7 +8,8 @@ using Chat.Protocol;
 namespace Chat.Core.Chats;
 
 /// <summary>A user's chat list (last message, unread count, the other user's status) and direct-chat ids.</summary>
-public sealed class ChatListService(IGroupStore groups, IUserStore users, PresenceService presence, MessageViews views)
+public sealed class ChatListService(
+    IGroupStore groups, IUserStore users, PresenceService presence, MessageViews views, NotificationSettingsService notifications)
 {
     public async Task<ChatList> ListChatsAsync(string userId, int? limit, long? before, CancellationToken ct)
     {
@@ -19,6 +21,7 @@ public sealed class ChatListService(IGroupStore groups, IUserStore users, Presen
         var otherIds = rows.Where(r => !r.IsGroup).Select(r => ChatRef.TryParse(r.ChatId, out var c) ? c.Other(userId)! : userId).Distinct().ToList();
         var others = (await users.GetUsersAsync(otherIds, ct)).ToDictionary(u => u.UserId);
         var statuses = (await presence.GetAsync(otherIds, ct)).ToDictionary(p => p.UserId);
+        var settings = await notifications.ForChatsAsync(userId, rows.Select(r => r.ChatId).ToList(), ct);
 
         // The last message's reply preview and reactions: a query only for a last message that is a reply or changed.
         var lastExtras = new Dictionary<string, MessageViews.Extras>(StringComparer.Ordinal);
@@ -43,7 +46,7 @@ public sealed class ChatListService(IGroupStore groups, IUserStore users, Presen
                 Rev = r.Rev,
                 MentionCount = r.MentionCount,
             };
-        }).ToList();
+        }).Select(c => settings.TryGetValue(c.ChatId, out var s) ? c with { Notify = s.Notify, MutedUntil = s.MutedUntil } : c).ToList();
         return new ChatList(chats, hasMore);
     }
 

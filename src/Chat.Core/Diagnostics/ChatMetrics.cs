@@ -20,6 +20,10 @@ public sealed class ChatMetrics : IDisposable
         BackplanePublished = _meter.CreateCounter<long>("chat.backplane.published", "{event}", "Events published to other nodes.");
         BackplaneReceived = _meter.CreateCounter<long>("chat.backplane.received", "{event}", "Events received from other nodes.");
         CacheEvictions = _meter.CreateCounter<long>("chat.cache.evictions", "{entry}", "Entries dropped because a cache was full (tag: cache).");
+        PushSent = _meter.CreateCounter<long>("chat.push.sent", "{push}", "Web Pushes accepted by a push service.");
+        PushFailed = _meter.CreateCounter<long>("chat.push.failed", "{push}", "Web Pushes given up (tag reason: gone = 404/410, subscription deleted; error = retries exhausted).");
+        PushDropped = _meter.CreateCounter<long>("chat.push.dropped", "{message}", "Messages not considered for push because the push queue was full.");
+        PushCollapsed = _meter.CreateCounter<long>("chat.push.collapsed", "{push}", "Pushes skipped: the device was pushed for that chat within the collapse window.");
         _meter.CreateObservableGauge("chat.cache.entries", () => _caches.Select(c =>
             new Measurement<int>(c.Entries(), new KeyValuePair<string, object?>("cache", c.Name))), "{entry}", "Entries held by each in-memory cache (tag: cache).");
     }
@@ -32,6 +36,10 @@ public sealed class ChatMetrics : IDisposable
     public Counter<long> BackplanePublished { get; }
     public Counter<long> BackplaneReceived { get; }
     public Counter<long> CacheEvictions { get; }
+    public Counter<long> PushSent { get; }
+    public Counter<long> PushFailed { get; }
+    public Counter<long> PushDropped { get; }
+    public Counter<long> PushCollapsed { get; }
 
     public Meter Meter => _meter;
 

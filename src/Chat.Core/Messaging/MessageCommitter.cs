@@ -4,6 +4,7 @@ using Chat.Core.Chats;
 using Chat.Core.Delivery;
 using Chat.Core.Diagnostics;
 using Chat.Core.Domain;
+using Chat.Core.Notifications;
 using Chat.Core.Storage;
 using Chat.Protocol;
 using Microsoft.Extensions.Hosting;
@@ -34,14 +35,15 @@ public sealed partial class MessageCommitter : BackgroundService
     private readonly RecentMessages _recent;
     private readonly ConnectionHub _hub;
     private readonly ChatMetrics _metrics;
+    private readonly PushDispatcher _push;
     private readonly ILogger<MessageCommitter> _log;
     private readonly int _maxBatch;
     private readonly MessageViews _views;
 
     public MessageCommitter(
         IMessageStore store, MembershipCache membership, IBackplane backplane, IAttachments attachments,
-        RecentMessages recent, ConnectionHub hub, ChatMetrics metrics, IOptions<ChatOptions> options, ILogger<MessageCommitter> log,
-        MessageViews views)
+        RecentMessages recent, ConnectionHub hub, ChatMetrics metrics, PushDispatcher push, IOptions<ChatOptions> options,
+        ILogger<MessageCommitter> log, MessageViews views)
     {
         _views = views;
         _store = store;
@@ -51,6 +53,7 @@ public sealed partial class MessageCommitter : BackgroundService
         _recent = recent;
         _hub = hub;
         _metrics = metrics;
+        _push = push;
         _log = log;
         _maxBatch = options.Value.Commit.MaxBatch;
         _queue = Channel.CreateBounded<PendingSend>(new BoundedChannelOptions(options.Value.Commit.QueueCapacity)
@@ -168,6 +171,8 @@ public sealed partial class MessageCommitter : BackgroundService
         var extras = m.ReplyToSeq is null ? MessageViews.Extras.None : await _views.LoadOneAsync(m, CancellationToken.None);
         byte[] frame = Frames.Encode(MessageViews.Frame(m, attachment, extras));
         await _backplane.SendToUsersAsync(members.Members, new OutboundEvent(frame, members.ChatId, m.Seq, new DeviceId(m.SenderDeviceId)), CancellationToken.None);
+        // Web Push for offline devices: handed to its own bounded queue, so it never holds acks or fan-out back.
+        _push.OnCommitted(new PushNotice(m, members, m.Mentions));
     }
 
     [LoggerMessage(1101, LogLevel.Error, "Commit of {Count} messages failed; senders were told to retry")]

@@ -20,6 +20,8 @@ public interface IPresenceStore
     /// nodes in a cluster, so a change seen by one node is not suppressed by another node's stale memory.
     /// </summary>
     ValueTask<bool> TryMarkAnnouncedAsync(string userId, string status, CancellationToken ct);
+    /// <summary>The user's devices with an open socket on any node (push goes only to the others).</summary>
+    ValueTask<IReadOnlyCollection<string>> GetConnectedDevicesAsync(string userId, CancellationToken ct);
 }
 
 public sealed class LocalPresenceStore : IPresenceStore
@@ -79,6 +81,12 @@ public sealed class LocalPresenceStore : IPresenceStore
     }
 
     public ValueTask RefreshAsync(IReadOnlyCollection<(string UserId, string DeviceId)> devices, CancellationToken ct) => ValueTask.CompletedTask;
+
+    public ValueTask<IReadOnlyCollection<string>> GetConnectedDevicesAsync(string userId, CancellationToken ct)
+    {
+        if (!_users.TryGetValue(userId, out var e)) return ValueTask.FromResult<IReadOnlyCollection<string>>([]);
+        lock (e) return ValueTask.FromResult<IReadOnlyCollection<string>>(e.Devices.Keys.ToArray());
+    }
 
     private static PresenceFacts Facts(string userId, Entry e) =>
         new(userId, e.Devices.Count, e.Devices.Values.Count(a => !a), e.LastSeen, e.LastStatus);

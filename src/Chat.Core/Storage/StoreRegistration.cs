@@ -20,6 +20,7 @@ public static class StoreRegistration
         services.AddSingleton<IFileStore>(sp => sp.GetRequiredService<IChatStore>());
         services.AddSingleton<IStoreHealth>(sp => sp.GetRequiredService<IChatStore>());
         services.AddSingleton<IRichMessageStore>(sp => sp.GetRequiredService<IChatStore>());
+        services.AddSingleton<Notifications.INotificationStore>(sp => sp.GetRequiredService<IChatStore>());
         return services;
     }
 }

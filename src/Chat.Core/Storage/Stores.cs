@@ -7,7 +7,7 @@ namespace Chat.Core.Storage;
 /// Every store seam in one: what a storage adapter implements and the contract kit checks. Services depend on the
 /// single seams they use; <see cref="StoreRegistration.AddChatStore"/> puts one instance behind all of them.
 /// </summary>
-public interface IChatStore : IUserStore, IGroupStore, IMessageStore, IPointerStore, IFileStore, IStoreHealth, IRichMessageStore;
+public interface IChatStore : IUserStore, IGroupStore, IMessageStore, IPointerStore, IFileStore, IStoreHealth, IRichMessageStore, Notifications.INotificationStore;
 
 public interface IUserStore
 {

@@ -12,6 +12,7 @@ using Chat.Core.Presence;
 using Chat.Core.Reads;
 using Chat.Core.Storage;
 using Chat.Server.Connections;
+using Chat.Server.Endpoints;
 using Chat.Server.Files;
 using Chat.Storage.Postgres;
 using Chat.Storage.Sqlite;
@@ -52,6 +53,7 @@ internal static class ChatServiceRegistration
         services.AddChatBlobs(choice);
         services.AddChatServices();
         services.AddChatFiles();
+        services.AddChatPush();
         services.AddChatGateway();
         services.AddChatTelemetry();
         return builder;

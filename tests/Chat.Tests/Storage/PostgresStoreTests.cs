@@ -28,7 +28,7 @@ public sealed class PostgresStoreTests
         await using (var again = await PostgresChatStore.OpenAsync(schema.ConnectionString).WaitAsync(Timeout))
             Assert.True(await again.PingAsync(CancellationToken.None));
 
-        Assert.Equal(1, await CountAsync(schema.ConnectionString, "SELECT COUNT(*) FROM schema_migrations"));
+        Assert.Equal(PostgresSchema.LatestVersion, await CountAsync(schema.ConnectionString, "SELECT COUNT(*) FROM schema_migrations"));
         Assert.Equal(PostgresSchema.Partitions, await CountAsync(schema.ConnectionString,
             "SELECT COUNT(*) FROM pg_inherits WHERE inhparent = 'messages'::regclass"));
         Assert.Equal(1, await CountAsync(schema.ConnectionString,

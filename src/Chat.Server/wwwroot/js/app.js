@@ -11,6 +11,8 @@ import { ConversationView } from './ui/conversation.js';
 import { Dialogs } from './ui/dialogs.js';
 import { $, initials, hue, toast } from './ui/dom.js';
 import { hydrateIcons } from './ui/icons.js';
+import { NotificationsView } from './ui/notifications.js';
+import { UnreadMarker } from './ui/unread.js';
 
 /** @typedef {import('./store.js').Session} Session */
 
@@ -131,6 +133,8 @@ async function startMain(session) {
   conversation = conv;
   const dialogs = new Dialogs(s, (chatId) => navigate(chatId), () => navigate(null));
   void list;
+  new NotificationsView(s, (chatId) => navigate(chatId)); // desktop/push notifications, favicon badge, per-chat settings
+  new UnreadMarker(s); // "New messages" divider and "jump to first unread"
 
   s.addEventListener('change', (e) => {
     const { what, chatId, extra } = /** @type {CustomEvent} */ (e).detail;

@@ -94,6 +94,7 @@ export const incomingFrames = {
     }
     this.emit('conversation', m.chat_id);
     this.emit('chats');
+    if (live) this.dispatchEvent(new CustomEvent('live-message', { detail: m })); // ui/notifications.js
   },
 
   /** @param {AckFrame} f @this {ChatStore} */
