@@ -42,6 +42,7 @@ namespace Chat.Protocol;
 [JsonSerializable(typeof(ReadRequest))]
 [JsonSerializable(typeof(UploadUrlRequest))]
 [JsonSerializable(typeof(UploadUrlResponse))]
+[JsonSerializable(typeof(SearchResults))]
 [JsonSerializable(typeof(JsonElement))]
 public sealed partial class ChatJson : JsonSerializerContext;
 

@@ -19,6 +19,7 @@ public static class StoreRegistration
         services.AddSingleton<IPointerStore>(sp => sp.GetRequiredService<IChatStore>());
         services.AddSingleton<IFileStore>(sp => sp.GetRequiredService<IChatStore>());
         services.AddSingleton<IStoreHealth>(sp => sp.GetRequiredService<IChatStore>());
+        services.AddSingleton<Search.ISearchStore>(sp => sp.GetRequiredService<IChatStore>());
         return services;
     }
 }

@@ -27,6 +27,7 @@ internal static class ApiEndpoints
             Results.Json(await auth.LoginAsync(req, Http.ClientAddress(http), ct), json.AuthResponse));
 
         var authed = api.MapGroup("").AddEndpointFilter<RequireDeviceFilter>();
+        authed.MapSearchApi();
 
         authed.MapPost("/auth/logout", async (HttpContext http, AuthService auth, CancellationToken ct) =>
         {

@@ -121,6 +121,7 @@ internal static class ChatServiceRegistration
         services.AddSingleton<HistoryService>();
         services.AddSingleton<ChatListService>();
         services.AddSingleton<UserDirectory>();
+        services.AddSingleton<Chat.Core.Search.SearchService>();
         services.AddSingleton<PresenceService>();
         services.AddSingleton<TypingService>();
         services.AddHostedService(sp => sp.GetRequiredService<TypingService>());
