@@ -46,6 +46,7 @@ namespace Chat.Protocol;
 [JsonSerializable(typeof(VapidPublicKeyResponse))]
 [JsonSerializable(typeof(PushSubscriptionRequest))]
 [JsonSerializable(typeof(PushPayload))]
+[JsonSerializable(typeof(SearchResults))]
 [JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(MessageUpdatedFrame))]
 [JsonSerializable(typeof(MessageDto))]

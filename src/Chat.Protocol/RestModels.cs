@@ -55,3 +55,6 @@ public sealed record ReadRequest(long? Seq, string? MessageId = null);
 
 public sealed record UploadUrlRequest(string? FileName, string? FileType, long? FileSize);
 public sealed record UploadUrlResponse(string FileId, string UploadUrl, int ExpiresIn);
+
+/// <summary>GET /api/search: message objects (each with its chat_id), newest first.</summary>
+public sealed record SearchResults(IReadOnlyList<MessageDto> Results, bool HasMore);

@@ -47,6 +47,7 @@ public sealed partial class PostgresChatStore : IChatStore, IAsyncDisposable
     {
         await PostgresDurability.VerifyAsync(_db, _log, ct);
         await PostgresSchema.MigrateAsync(_db, _log, ct);
+        await BackfillSearchAsync(ct);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,5 +1,7 @@
 using Chat.Core.Storage;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Chat.Storage.Sqlite;
 
@@ -12,9 +14,11 @@ public sealed partial class SqliteChatStore : IChatStore, IDisposable
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
     private readonly SqliteWriteThread _writes = new("sqlite-writer");
+    private readonly ILogger _log;
 
-    public SqliteChatStore(string databasePath)
+    public SqliteChatStore(string databasePath, ILogger<SqliteChatStore>? log = null)
     {
+        _log = (ILogger?)log ?? NullLogger.Instance;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databasePath))!);
         _connectionString = new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = true, DefaultTimeout = 30 }.ToString();
         _writer = new SqliteConnection(_connectionString);
@@ -25,6 +29,7 @@ public sealed partial class SqliteChatStore : IChatStore, IDisposable
         if (Scalar(_writer, "SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND name='device_pointers_chat'") > 0)
             Exec(_writer, SqliteSchema.MigratePointers);
         SqliteRichSchema.Apply(_writer);
+        InitializeSearch();
     }
 
     public void Dispose()

@@ -1,5 +1,6 @@
 using Chat.Core.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Chat.Storage.Sqlite;
 
@@ -9,6 +10,6 @@ public static class SqliteRegistration
     public static IServiceCollection AddSqliteChatStore(this IServiceCollection services, string databasePath)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
-        return services.AddChatStore(_ => new SqliteChatStore(databasePath));
+        return services.AddChatStore(sp => new SqliteChatStore(databasePath, sp.GetService<ILogger<SqliteChatStore>>()));
     }
 }

@@ -21,6 +21,7 @@ public static class StoreRegistration
         services.AddSingleton<IStoreHealth>(sp => sp.GetRequiredService<IChatStore>());
         services.AddSingleton<IRichMessageStore>(sp => sp.GetRequiredService<IChatStore>());
         services.AddSingleton<Notifications.INotificationStore>(sp => sp.GetRequiredService<IChatStore>());
+        services.AddSingleton<Search.ISearchStore>(sp => sp.GetRequiredService<IChatStore>());
         return services;
     }
 }

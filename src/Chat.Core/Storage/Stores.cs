@@ -1,3 +1,5 @@
+using Chat.Core.Search;
+
 namespace Chat.Core.Storage;
 
 // The store seam. One adapter (SQLite, PostgreSQL) implements all of these; every adapter runs the
@@ -7,7 +9,8 @@ namespace Chat.Core.Storage;
 /// Every store seam in one: what a storage adapter implements and the contract kit checks. Services depend on the
 /// single seams they use; <see cref="StoreRegistration.AddChatStore"/> puts one instance behind all of them.
 /// </summary>
-public interface IChatStore : IUserStore, IGroupStore, IMessageStore, IPointerStore, IFileStore, IStoreHealth, IRichMessageStore, Notifications.INotificationStore;
+public interface IChatStore : IUserStore, IGroupStore, IMessageStore, IPointerStore, IFileStore, IStoreHealth, IRichMessageStore,
+    Notifications.INotificationStore, ISearchStore;
 
 public interface IUserStore
 {

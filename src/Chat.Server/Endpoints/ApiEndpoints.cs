@@ -28,6 +28,7 @@ internal static class ApiEndpoints
 
         var authed = api.MapGroup("").AddEndpointFilter<RequireDeviceFilter>();
         authed.MapPushApi(); // notifications: PushEndpoints
+        authed.MapSearchApi();
 
         authed.MapPost("/auth/logout", async (HttpContext http, AuthService auth, CancellationToken ct) =>
         {

@@ -127,6 +127,7 @@ internal static class ChatServiceRegistration
         services.AddSingleton<MessageActions>();
         services.AddSingleton<MessageQueries>();
         services.AddSingleton<UserDirectory>();
+        services.AddSingleton<Chat.Core.Search.SearchService>();
         services.AddSingleton<PresenceService>();
         services.AddSingleton<TypingService>();
         services.AddHostedService(sp => sp.GetRequiredService<TypingService>());

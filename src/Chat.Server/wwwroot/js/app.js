@@ -13,6 +13,7 @@ import { $, initials, hue, toast } from './ui/dom.js';
 import { hydrateIcons } from './ui/icons.js';
 import { NotificationsView } from './ui/notifications.js';
 import { UnreadMarker } from './ui/unread.js';
+import { SearchView } from './ui/search.js';
 
 /** @typedef {import('./store.js').Session} Session */
 
@@ -118,6 +119,7 @@ async function startMain(session) {
   $('#auth-view').hidden = true;
   $('#main-view').hidden = false;
   $('#me-name').textContent = session.display_name || session.username;
+  $('#me-username').textContent = `@${session.username}`;
   const avatar = $('#me-avatar');
   avatar.textContent = initials(session.display_name || session.username);
   avatar.style.setProperty('--h', String(hue(session.user_id)));
@@ -125,6 +127,7 @@ async function startMain(session) {
   const s = new ChatStore(session, { onSignedOut: (reason) => signedOut(reason) });
   store = s;
   const list = new ChatListView(s, (chatId) => navigate(chatId));
+  new SearchView(s, (chatId) => navigate(chatId)); // opens the chat; scrolling to the hit's seq is not done yet
   const conv = new ConversationView(s, {
     onBack: () => navigate(null),
     openImage: (url, name) => dialogs.showImage(url, name),

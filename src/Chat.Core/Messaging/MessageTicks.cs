@@ -1,0 +1,36 @@
+using Chat.Core.Chats;
+using Chat.Core.Domain;
+using Chat.Core.Storage;
+
+namespace Chat.Core.Messaging;
+
+/// <summary>
+/// <c>is_read</c> and <c>status</c> of messages of one chat as one member sees them, derived from the members'
+/// pointers (never from per-message rows): the same rule as history pages (<see cref="HistoryService"/>), for
+/// callers that show messages of several chats at once (search).
+/// </summary>
+public sealed class MessageTicks
+{
+    private readonly string _user;
+    private readonly long _minRead, _maxRead, _minDelivered, _myRead;
+    private readonly bool _alone;
+
+    public MessageTicks(ChatMembers members, IReadOnlyList<MemberPointers> all, UserId user)
+    {
+        _user = user.Value;
+        var others = all.Where(p => p.UserId != _user && members.Contains(new UserId(p.UserId))).ToList();
+        int missing = members.Members.Count(m => m != user) - others.Count; // members with no pointer row yet: 0
+        _minRead = missing > 0 || others.Count == 0 ? 0 : others.Min(p => p.ReadSeq);
+        _maxRead = others.Count == 0 ? 0 : others.Max(p => p.ReadSeq);
+        _minDelivered = missing > 0 || others.Count == 0 ? 0 : others.Min(p => Math.Max(p.DeliveredSeq, p.ReadSeq));
+        _myRead = all.FirstOrDefault(p => p.UserId == _user)?.ReadSeq ?? 0;
+        _alone = members.Members.All(m => m == user);
+    }
+
+    public (bool IsRead, string? Status) Of(StoredMessage m)
+    {
+        if (m.SenderId != _user) return (m.Seq <= _myRead, null);
+        string status = _alone ? "sent" : m.Seq <= _minRead ? "read" : m.Seq <= _minDelivered ? "delivered" : "sent";
+        return (!_alone && m.Seq <= _maxRead, status);
+    }
+}

@@ -1,0 +1,18 @@
+using Chat.Core.Domain;
+using Chat.Core.Search;
+using Chat.Protocol;
+
+namespace Chat.Server.Endpoints;
+
+/// <summary>Search (PROTOCOL.md v1.1, "Search"): messages of the caller's chats, and people.</summary>
+internal static class SearchEndpoints
+{
+    public static void MapSearchApi(this IEndpointRouteBuilder authed)
+    {
+        var json = ChatJson.Default;
+        authed.MapGet("/search", async (string? q, string? chat_id, long? before, int? limit, HttpContext http, SearchService search, CancellationToken ct) =>
+            Results.Json(await search.SearchMessagesAsync(new UserId(Http.User(http).UserId), q, chat_id, before, limit, ct), json.SearchResults));
+        authed.MapGet("/users/search", async (string? q, int? limit, SearchService search, CancellationToken ct) =>
+            Results.Json(await search.SearchUsersAsync(q, limit, ct), json.UserList));
+    }
+}
