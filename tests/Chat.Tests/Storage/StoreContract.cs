@@ -8,7 +8,7 @@ namespace Chat.Tests.Storage;
 /// An implementation's subclass only says how to open a store; <see cref="OpenStoreAsync"/> may be called more than
 /// once per test to get a second, independent instance on the same data (another node).
 /// </summary>
-public abstract class StoreContract : IAsyncLifetime
+public abstract partial class StoreContract : IAsyncLifetime
 {
     private static readonly CancellationToken None = CancellationToken.None;
     private readonly List<IChatStore> _opened = [];
