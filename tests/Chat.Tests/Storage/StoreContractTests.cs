@@ -11,6 +11,19 @@ public sealed class SqliteStoreContractTests : StoreContract
 
     protected override Task<IChatStore> OpenStoreAsync() => Task.FromResult<IChatStore>(new SqliteChatStore(Path.Combine(_dir, "chat.db")));
 
+    protected override async Task<long> CountRowsContainingAsync(string needle)
+    {
+        await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dir, "chat.db")};Pooling=False");
+        await c.OpenAsync();
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            SELECT (SELECT COUNT(*) FROM messages WHERE instr(content, @n) > 0) + (SELECT COUNT(*) FROM message_edits WHERE instr(content, @n) > 0)
+                 + (SELECT COUNT(*) FROM message_reactions)
+            """;
+        cmd.Parameters.AddWithValue("@n", needle);
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync());
+    }
+
     protected override Task DropDatabaseAsync()
     {
         try
@@ -34,6 +47,17 @@ public sealed class PostgresStoreContractTests : StoreContract
     {
         _schema ??= await PostgresTestDatabase.CreateSchemaAsync();
         return await PostgresChatStore.OpenAsync(_schema.ConnectionString);
+    }
+
+    protected override async Task<long> CountRowsContainingAsync(string needle)
+    {
+        await using var c = new Npgsql.NpgsqlConnection(_schema!.ConnectionString);
+        await c.OpenAsync();
+        await using var cmd = new Npgsql.NpgsqlCommand("""
+            SELECT (SELECT COUNT(*) FROM messages WHERE strpos(content, $1) > 0) + (SELECT COUNT(*) FROM message_edits WHERE strpos(content, $1) > 0)
+                 + (SELECT COUNT(*) FROM message_reactions)
+            """, c) { Parameters = { new() { Value = needle } } };
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync());
     }
 
     protected override async Task DropDatabaseAsync()
