@@ -10,7 +10,8 @@ namespace Chat.Core.Search;
 /// <c>GET /api/search</c> and <c>GET /api/users/search</c>: checks the query, asks the store's index, and shapes the
 /// hits as the message objects history returns (ticks included).
 /// </summary>
-public sealed class SearchService(ISearchStore search, MembershipCache membership, IPointerStore pointers, IAttachments attachments)
+public sealed class SearchService(
+    ISearchStore search, MembershipCache membership, IPointerStore pointers, IAttachments attachments, MessageViews views)
 {
     public const int DefaultLimit = 20;
     public const int MaxLimit = 50;
@@ -35,10 +36,13 @@ public sealed class SearchService(ISearchStore search, MembershipCache membershi
                 ticks[m.ChatId] = chatTicks;
             }
             // The store checked membership in the same query; the cache agreeing is a second gate, not a source of hits.
-            if (chatTicks is null) continue;
+            if (chatTicks is null || m.Deleted) continue;
             var (isRead, status) = chatTicks.Of(m);
             var attachment = m.FileId is null ? null : await attachments.DescribeAsync(m.FileId, ct);
-            results.Add(new MessageDto(m.MessageId, m.ChatId, m.Seq, m.SenderId, m.Content, m.Timestamp, attachment, isRead, status, m.ClientMsgId));
+            // The v1.1 fields (reply preview, reactions) as history has them; a read only for a reply or a changed message.
+            var extras = await views.LoadOneAsync(m, ct);
+            results.Add(MessageViews.Dto(
+                new MessageDto(m.MessageId, m.ChatId, m.Seq, m.SenderId, m.Content, m.Timestamp, attachment, isRead, status, m.ClientMsgId), m, extras));
         }
         return new SearchResults(results, hasMore);
     }
