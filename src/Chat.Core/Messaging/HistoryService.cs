@@ -23,30 +23,13 @@ public sealed class HistoryService(IMessageStore messages, IPointerStore pointer
     /// <summary>Message objects with this user's ticks and the v1.1 fields (history, changes, single message).</summary>
     public async Task<IReadOnlyList<MessageDto>> ToDtosAsync(UserId user, ChatMembers members, IReadOnlyList<StoredMessage> rows, CancellationToken ct)
     {
-        string userId = user.Value;
-        // Ticks come from pointers, never from per-message rows: min/max over the other members.
-        var all = await pointers.GetPointersAsync(members.ChatId.Value, ct);
-        var others = all.Where(p => p.UserId != userId && members.Contains(new UserId(p.UserId))).ToList();
-        int missing = members.Members.Count(m => m != user) - others.Count; // members with no pointer row yet: 0
-        long minRead = missing > 0 || others.Count == 0 ? 0 : others.Min(p => p.ReadSeq);
-        long maxRead = others.Count == 0 ? 0 : others.Max(p => p.ReadSeq);
-        long minDelivered = missing > 0 || others.Count == 0 ? 0 : others.Min(p => Math.Max(p.DeliveredSeq, p.ReadSeq));
-        long myRead = all.FirstOrDefault(p => p.UserId == userId)?.ReadSeq ?? 0;
-        bool alone = members.Members.All(m => m == user);
-
+        // Ticks come from pointers, never from per-message rows (MessageTicks: the one rule, shared with search).
+        var ticks = new MessageTicks(members, await pointers.GetPointersAsync(members.ChatId.Value, ct), user);
         var extras = await views.LoadAsync(members.ChatId.Value, rows, ct);
         var list = new List<MessageDto>(rows.Count);
         foreach (var m in rows)
         {
-            bool own = m.SenderId == userId;
-            string? status = null;
-            bool isRead;
-            if (own)
-            {
-                isRead = !alone && m.Seq <= maxRead;
-                status = alone ? "sent" : m.Seq <= minRead ? "read" : m.Seq <= minDelivered ? "delivered" : "sent";
-            }
-            else isRead = m.Seq <= myRead;
+            var (isRead, status) = ticks.Of(m);
             var attachment = m.FileId is null ? null : await attachments.DescribeAsync(m.FileId, ct);
             list.Add(MessageViews.Dto(new MessageDto(m.MessageId, m.ChatId, m.Seq, m.SenderId, m.Content, m.Timestamp, attachment, isRead, status, m.ClientMsgId),
                 m, extras.GetValueOrDefault(m.Seq, MessageViews.Extras.None)));

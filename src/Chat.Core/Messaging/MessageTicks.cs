@@ -6,8 +6,7 @@ namespace Chat.Core.Messaging;
 
 /// <summary>
 /// <c>is_read</c> and <c>status</c> of messages of one chat as one member sees them, derived from the members'
-/// pointers (never from per-message rows): the same rule as history pages (<see cref="HistoryService"/>), for
-/// callers that show messages of several chats at once (search).
+/// pointers (never from per-message rows): the one rule for history pages (<see cref="HistoryService"/>) and search.
 /// </summary>
 public sealed class MessageTicks
 {
