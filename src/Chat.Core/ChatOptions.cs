@@ -43,6 +43,12 @@ public sealed class ChatOptions : IValidatableObject
 
     public BlobProvider Blobs { get; set; } = BlobProvider.Local;
 
+    /// <summary>
+    /// Start the embedded database even though the write-ahead log of its unclean shutdown was deleted (what it held
+    /// is lost); off by default, so the node refuses to serve such a database. Set it once, then remove it.
+    /// </summary>
+    public bool AcceptDataLoss { get; set; }
+
     /// <summary>Set when several nodes use <c>Blobs=local</c> on a folder they all mount (NFS and the like).</summary>
     public bool BlobsShared { get; set; }
 

@@ -1,5 +1,6 @@
 using Chat.Server.Hosting;
 
+OwnerOnlyFiles.Apply();
 try
 {
     var builder = WebApplication.CreateBuilder(args);
@@ -9,6 +10,7 @@ try
 
     var app = builder.Build();
     app.ValidateOptions();
+    ListenCheck.ThrowIfInUse(app.Configuration["urls"]);
     app.UseChat();
     app.Run();
     return 0;

@@ -15,31 +15,122 @@ public sealed partial class SqliteChatStore : IChatStore, IDisposable
     private readonly SqliteConnection _writer;
     private readonly SqliteWriteThread _writes = new("sqlite-writer");
     private readonly ILogger _log;
+    private readonly SqliteDataFolder _folder;
 
-    public SqliteChatStore(string databasePath, ILogger<SqliteChatStore>? log = null)
+    /// <param name="acceptDataLoss">
+    /// Start even though the write-ahead log of an unclean shutdown is missing (<c>Chat:AcceptDataLoss</c>): the
+    /// operator accepts that what it held is gone.
+    /// </param>
+    public SqliteChatStore(string databasePath, ILogger<SqliteChatStore>? log = null, bool acceptDataLoss = false)
     {
         _log = (ILogger?)log ?? NullLogger.Instance;
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databasePath))!);
-        _connectionString = new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = true, DefaultTimeout = 30 }.ToString();
+        string path = Path.GetFullPath(databasePath);
+        _folder = SqliteDataFolder.Claim(Path.GetDirectoryName(path)!);
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 30 }.ToString();
         _writer = new SqliteConnection(_connectionString);
-        _writer.Open();
-        Exec(_writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; PRAGMA busy_timeout=30000; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;");
-        Exec(_writer, SqliteSchema.Create);
-        Exec(_writer, NotificationsSchema);
-        if (Scalar(_writer, "SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND name='device_pointers_chat'") > 0)
-            Exec(_writer, SqliteSchema.MigratePointers);
-        SqliteRichSchema.Apply(_writer);
-        InitializeSearch();
+        try
+        {
+            bool walPresent = File.Exists(path + "-wal");
+            CreateOwnerOnly(path);
+            _writer.Open();
+            Exec(_writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; PRAGMA busy_timeout=30000; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;");
+            CheckIntegrity(path, walPresent, acceptDataLoss);
+            Exec(_writer, SqliteSchema.Create);
+            Exec(_writer, NotificationsSchema);
+            if (Scalar(_writer, "SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND name='device_pointers_chat'") > 0)
+                Exec(_writer, SqliteSchema.MigratePointers);
+            SqliteRichSchema.Apply(_writer);
+            InitializeSearch();
+            MarkOpen();
+        }
+        catch (SqliteException ex)
+        {
+            Abandon();
+            throw new StartupCheckException($"Database {path} cannot be opened ({ex.Message.TrimEnd('.')}): restore it from a backup, or move it away to start with an empty one.", ex);
+        }
+        catch
+        {
+            Abandon();
+            throw;
+        }
     }
+
+    /// <summary>A new database file is created owner-only; SQLite gives its -wal and -shm files the same mode.</summary>
+    private static void CreateOwnerOnly(string path)
+    {
+        if (OperatingSystem.IsWindows() || File.Exists(path)) return;
+        using var _ = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite });
+    }
+
+    /// <summary>
+    /// <c>PRAGMA quick_check</c>, and the lost-WAL rule: the database records "open" in its main file while a node
+    /// runs and "closed" at a clean shutdown (when SQLite folds the WAL in and removes it). "Open" with no WAL file
+    /// means the log of an unclean shutdown, with acknowledged messages in it, was deleted.
+    /// </summary>
+    private void CheckIntegrity(string path, bool walPresent, bool acceptDataLoss)
+    {
+        using (var cmd = _writer.CreateCommand())
+        {
+            cmd.CommandText = "PRAGMA quick_check(1)";
+            string result = Convert.ToString(cmd.ExecuteScalar()) ?? "";
+            if (result != "ok")
+                throw new StartupCheckException($"Database {path} failed its integrity check ({result}): restore it from a backup, or move it away to start with an empty one.");
+        }
+        Exec(_writer, NodeStateSchema);
+        bool wasOpen = Scalar(_writer, "SELECT COALESCE((SELECT value FROM node_state WHERE key='open'), 0)") == 1;
+        if (wasOpen && !walPresent)
+        {
+            if (!acceptDataLoss)
+                throw new StartupCheckException($"Database {path} was not shut down cleanly and its write-ahead log {path}-wal is missing, so acknowledged messages are lost: put the -wal file back, restore a backup, or start once with Chat:AcceptDataLoss=true to accept the loss.");
+            LogDataLossAccepted(_log, path);
+        }
+    }
+
+    private const string NodeStateSchema = "CREATE TABLE IF NOT EXISTS node_state(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;";
+
+    /// <summary>Records "open" and checkpoints it into the main file, where a lost WAL cannot take it away.</summary>
+    private void MarkOpen()
+    {
+        Exec(_writer, "INSERT INTO node_state(key, value) VALUES('open', 1) ON CONFLICT(key) DO UPDATE SET value=1;");
+        Exec(_writer, "PRAGMA wal_checkpoint(TRUNCATE);");
+    }
+
+    private void Abandon()
+    {
+        _writes.Dispose();
+        SqliteConnection.ClearPool(_writer);
+        _writer.Dispose();
+        _folder.Dispose();
+    }
+
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "Starting on {Path} without the write-ahead log of its unclean shutdown (Chat:AcceptDataLoss=true): what it held is lost")]
+    private static partial void LogDataLossAccepted(ILogger log, string path);
+
+    private int _disposed;
 
     public void Dispose()
     {
+        // The container disposes the instance once per seam it was resolved as.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         _writes.Dispose(); // finishes the queued writes
         // Only this database's pool: ClearAllPools is process-wide (it raced with other stores in the same process
         // and threw a NullReferenceException during shutdown).
+        // A clean shutdown: closing the last connection below folds the WAL in and removes it.
+        try
+        {
+            Exec(_writer, "UPDATE node_state SET value=0 WHERE key='open';");
+        }
+        catch (SqliteException ex)
+        {
+            LogCloseMarkFailed(_log, ex); // a disk-full shutdown: the next start sees the WAL and is fine
+        }
         SqliteConnection.ClearPool(_writer);
         _writer.Dispose();
+        _folder.Dispose();
     }
+
+    [LoggerMessage(EventId = 3102, Level = LogLevel.Warning, Message = "Could not record the clean shutdown")]
+    private static partial void LogCloseMarkFailed(ILogger log, Exception ex);
 
     private static void Exec(SqliteConnection c, string sql)
     {

@@ -7,9 +7,10 @@ namespace Chat.Storage.Sqlite;
 public static class SqliteRegistration
 {
     /// <summary>The embedded store (one node) in the database file <paramref name="databasePath"/>, behind every store seam.</summary>
-    public static IServiceCollection AddSqliteChatStore(this IServiceCollection services, string databasePath)
+    /// <param name="acceptDataLoss">Start even though the WAL of an unclean shutdown is missing (<c>Chat:AcceptDataLoss</c>).</param>
+    public static IServiceCollection AddSqliteChatStore(this IServiceCollection services, string databasePath, bool acceptDataLoss = false)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
-        return services.AddChatStore(sp => new SqliteChatStore(databasePath, sp.GetService<ILogger<SqliteChatStore>>()));
+        return services.AddChatStore(sp => new SqliteChatStore(databasePath, sp.GetService<ILogger<SqliteChatStore>>(), acceptDataLoss));
     }
 }

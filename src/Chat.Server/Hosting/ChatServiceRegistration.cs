@@ -64,7 +64,7 @@ internal static class ChatServiceRegistration
         switch (choice.Storage)
         {
             case StorageProvider.Sqlite:
-                services.AddSqliteChatStore(Path.Combine(choice.DataDir, "chat.db"));
+                services.AddSqliteChatStore(Path.Combine(choice.DataDir, "chat.db"), config.GetValue<bool>("Chat:" + nameof(ChatOptions.AcceptDataLoss)));
                 break;
             case StorageProvider.Postgres:
                 services.AddPostgresChatStore(SeamChoice.RequireConnectionString(config, "Postgres",

@@ -1,9 +1,14 @@
 using System.Reflection;
+using Chat.Core.Storage;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
 
 namespace Chat.Server.Hosting;
 
-/// <summary>A bad option stops the node with one line naming the key, not a stack trace.</summary>
+/// <summary>
+/// A bad option, a refused data folder or database, or a port in use stops the node with one line naming the key,
+/// file or address, not a stack trace.
+/// </summary>
 internal static class StartupErrors
 {
     /// <summary>
@@ -21,6 +26,9 @@ internal static class StartupErrors
             // A value the binder cannot convert ("abc" for a number); its message names the value and the key.
             throw new OptionsValidationException(Chat.Core.ChatOptions.Section, typeof(Chat.Core.ChatOptions), [ex.Message]);
         }
+        // Opens the store now, so its start-up checks (data folder lock, integrity, lost WAL) fail here as one line
+        // instead of inside the host's start.
+        app.Services.GetService<IChatStore>();
         return app;
     }
 
@@ -29,14 +37,23 @@ internal static class StartupErrors
     /// in-process (WebApplicationFactory) is the entry assembly instead and gets the exception itself.
     /// </summary>
     public static bool IsReportable(Exception ex) =>
-        Assembly.GetEntryAssembly() == typeof(StartupErrors).Assembly && Failures(ex) is not null;
+        Assembly.GetEntryAssembly() == typeof(StartupErrors).Assembly
+        && (ex is StartupCheckException || AddressInUse(ex) is not null || Failures(ex) is not null);
 
     /// <summary>Writes the failures as one line to stderr; returns the process exit code.</summary>
     public static int Report(Exception ex)
     {
-        Console.Error.WriteLine("Invalid configuration: " + string.Join(" ", Failures(ex) ?? [ex.Message]));
+        Console.Error.WriteLine(ex switch
+        {
+            StartupCheckException check => check.Message,
+            _ when AddressInUse(ex) is { } inUse => inUse.Message.TrimEnd('.') + ": another process listens there; stop it or choose another address with --urls.",
+            _ => "Invalid configuration: " + string.Join(" ", Failures(ex) ?? [ex.Message]),
+        });
         return 1;
     }
+
+    private static Exception? AddressInUse(Exception ex) =>
+        ex is IOException { InnerException: AddressInUseException } ? ex : ex as AddressInUseException;
 
     private static List<string>? Failures(Exception ex) => ex switch
     {

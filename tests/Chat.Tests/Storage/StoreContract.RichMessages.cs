@@ -12,7 +12,7 @@ public abstract partial class StoreContract
     {
         string a = await NewUserAsync("a"), b = await NewUserAsync("b");
         var sent = await Messages.AppendAsync([Direct(a, b, "1", Now()), Direct(a, b, "2", Now())], None);
-        var second = await OpenAsync();
+        if (await OpenSecondAsync() is not { } second) return;
         var m1 = sent[0].Message;
         var m2 = sent[1].Message;
         var tasks = new List<Task<ChangeResult>>();

@@ -33,6 +33,21 @@ public abstract partial class StoreContract : IAsyncLifetime
         await DropDatabaseAsync();
     }
 
+    /// <summary>
+    /// False for the embedded store: one node owns its database file, and a second instance is refused (node.lock),
+    /// which the two-instance cases then assert instead of sharing the file.
+    /// </summary>
+    protected virtual bool InstancesShareTheDatabase => true;
+
+    /// <summary>A second instance on this test's database, or null after asserting it is refused.</summary>
+    private async Task<IChatStore?> OpenSecondAsync()
+    {
+        if (InstancesShareTheDatabase) return await OpenAsync();
+        var refused = await Assert.ThrowsAsync<StartupCheckException>(OpenAsync);
+        Assert.Contains("is in use by another running node", refused.Message, StringComparison.Ordinal);
+        return null;
+    }
+
     private async Task<IChatStore> OpenAsync()
     {
         var s = await OpenStoreAsync();
@@ -177,7 +192,7 @@ public abstract partial class StoreContract : IAsyncLifetime
     [StoreFact]
     public async Task Concurrent_appends_from_two_instances_to_one_chat_have_no_duplicate_or_gap()
     {
-        var second = await OpenAsync();
+        if (await OpenSecondAsync() is not { } second) return;
         var stores = new IMessageStore[] { _store, second };
         string a = await NewUserAsync("a"), b = await NewUserAsync("b");
         string group = await NewGroupAsync(a, b);

@@ -11,6 +11,8 @@ public sealed class SqliteStoreContractTests : StoreContract
 
     protected override Task<IChatStore> OpenStoreAsync() => Task.FromResult<IChatStore>(new SqliteChatStore(Path.Combine(_dir, "chat.db")));
 
+    protected override bool InstancesShareTheDatabase => false;
+
     protected override async Task<long> CountRowsContainingAsync(string needle)
     {
         await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dir, "chat.db")};Pooling=False");
