@@ -133,6 +133,18 @@ export class ApiClient {
   /** @param {string} deviceId @returns {Promise<void>} */
   revokeDevice(deviceId) { return this.request('DELETE', `/api/devices/${enc(deviceId)}`); }
 
+  /** @param {string} deviceId @param {string} name @returns {Promise<void>} */
+  renameDevice(deviceId, name) { return this.request('PATCH', `/api/devices/${enc(deviceId)}`, { device_name: name }); }
+
+  /** Revokes every device of this user but this one. @returns {Promise<void>} */
+  signOutOthers() { return this.request('POST', '/api/devices/sign-out-others'); }
+
+  /** @param {string} current @param {string} next @returns {Promise<void>} */
+  changePassword(current, next) { return this.request('POST', '/api/auth/password', { current_password: current, new_password: next }); }
+
+  /** @param {{display_name?: string}} body @returns {Promise<Me>} */
+  updateMe(body) { return this.request('PATCH', '/api/users/me', body); }
+
   // ---- users and presence
 
   /** @returns {Promise<Me>} */
