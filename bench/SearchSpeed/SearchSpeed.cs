@@ -117,7 +117,7 @@ else
         }
         string indexDef;
         await using (var cmd = new NpgsqlCommand("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'messages_search'", c))
-            indexDef = (string)(await cmd.ExecuteScalarAsync())!;
+            indexDef = ((string)(await cmd.ExecuteScalarAsync())!).Replace(" ON ONLY ", " ON ", StringComparison.Ordinal); // ONLY would index no partition
         await using (var cmd = new NpgsqlCommand("DROP INDEX messages_search", c)) await cmd.ExecuteNonQueryAsync();
         await using (var w = await c.BeginBinaryImportAsync("COPY messages(chat_id, seq, message_id, sender_id, sender_device, client_msg_id, content, ts) FROM STDIN (FORMAT BINARY)"))
         {

@@ -35,11 +35,13 @@ public sealed class ProfileTests(BrowserFixture fx, ITestOutputHelper output)
         await mine.GetByTestId("device-rename").ClickAsync();
         await Expect(mine.Locator(".device-name")).ToHaveTextAsync("Work laptop");
 
-        // A wrong current password is refused and signs nobody out.
+        // A wrong current password is refused (a 401 the browser logs) and signs nobody out.
+        alice.ExpectNetworkErrors = true;
         await p.GetByTestId("pw-current").FillAsync("not-my-password");
         await p.GetByTestId("pw-new").FillAsync("brand-new-horse-2");
         await p.GetByTestId("pw-save").ClickAsync();
         await Expect(p.GetByTestId("devices-error")).ToBeVisibleAsync();
+        await Expect(p.GetByTestId("main-view")).ToBeVisibleAsync();
         await Expect(p.GetByTestId("device")).ToHaveCountAsync(2);
 
         // The right one changes it: the phone is signed out, this device stays.

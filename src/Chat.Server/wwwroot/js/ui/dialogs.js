@@ -295,6 +295,8 @@ export class Dialogs {
       toast('Password changed; your other devices were signed out.');
     } catch (err) {
       showError(this.devices, 'devices-error', /** @type {Error} */ (err).message);
+      // 401 is usually the wrong current password; if the session itself was revoked, this call signs out as usual.
+      if (/** @type {{status?: number}} */ (err).status === 401) await this.store.api.me().catch(() => undefined);
     }
     await this.renderDevices();
   }
