@@ -52,6 +52,9 @@ namespace Chat.Protocol;
 [JsonSerializable(typeof(MessageDto))]
 [JsonSerializable(typeof(ChangesPage))]
 [JsonSerializable(typeof(EditList))]
+[JsonSerializable(typeof(UpdateMeRequest))]
+[JsonSerializable(typeof(ChangePasswordRequest))]
+[JsonSerializable(typeof(RenameDeviceRequest))]
 public sealed partial class ChatJson : JsonSerializerContext;
 
 /// <summary>Serialize once, send many: an event already encoded as UTF-8 JSON.</summary>

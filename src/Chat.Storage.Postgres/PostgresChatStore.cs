@@ -153,6 +153,16 @@ public sealed partial class PostgresChatStore : IChatStore, IAsyncDisposable
     public async Task<bool> RevokeDeviceAsync(string userId, string deviceId, CancellationToken ct) =>
         await ExecuteAsync("UPDATE devices SET revoked=true WHERE device_id=$1 AND user_id=$2 AND NOT revoked", ct, Text(deviceId), Text(userId)) == 1;
 
+    public async Task<bool> UpdateDisplayNameAsync(string userId, string displayName, CancellationToken ct) =>
+        await ExecuteAsync("UPDATE users SET display_name=$1 WHERE user_id=$2", ct, Text(displayName), Text(userId)) == 1;
+
+    public async Task<bool> UpdatePasswordHashAsync(string userId, string passwordHash, CancellationToken ct) =>
+        await ExecuteAsync("UPDATE users SET password_hash=$1 WHERE user_id=$2", ct, Text(passwordHash), Text(userId)) == 1;
+
+    public async Task<bool> RenameDeviceAsync(string userId, string deviceId, string deviceName, CancellationToken ct) =>
+        await ExecuteAsync("UPDATE devices SET device_name=$1 WHERE device_id=$2 AND user_id=$3 AND NOT revoked", ct,
+            Text(deviceName), Text(deviceId), Text(userId)) == 1;
+
     public async Task TouchDevicesAsync(IReadOnlyCollection<(string DeviceId, long LastActive)> devices, CancellationToken ct)
     {
         if (devices.Count == 0) return;

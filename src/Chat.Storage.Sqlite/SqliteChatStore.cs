@@ -256,6 +256,25 @@ public sealed partial class SqliteChatStore : IChatStore, IDisposable
         return 0;
     }, ct);
 
+    public Task<bool> UpdateDisplayNameAsync(string userId, string displayName, CancellationToken ct) => WriteAsync((c, tx) =>
+    {
+        using var cmd = Cmd(c, "UPDATE users SET display_name=@n WHERE user_id=@u", tx, ("@n", displayName), ("@u", userId));
+        return cmd.ExecuteNonQuery() == 1;
+    }, ct);
+
+    public Task<bool> UpdatePasswordHashAsync(string userId, string passwordHash, CancellationToken ct) => WriteAsync((c, tx) =>
+    {
+        using var cmd = Cmd(c, "UPDATE users SET password_hash=@h WHERE user_id=@u", tx, ("@h", passwordHash), ("@u", userId));
+        return cmd.ExecuteNonQuery() == 1;
+    }, ct);
+
+    public Task<bool> RenameDeviceAsync(string userId, string deviceId, string deviceName, CancellationToken ct) => WriteAsync((c, tx) =>
+    {
+        using var cmd = Cmd(c, "UPDATE devices SET device_name=@n WHERE device_id=@d AND user_id=@u AND revoked=0", tx,
+            ("@n", deviceName), ("@d", deviceId), ("@u", userId));
+        return cmd.ExecuteNonQuery() == 1;
+    }, ct);
+
     public async Task<bool> CanReadFileAsync(string fileId, string userId, CancellationToken ct) =>
         await ScalarAsync("""
             SELECT 1 FROM file_chats fc JOIN chat_members cm ON cm.chat_id = fc.chat_id

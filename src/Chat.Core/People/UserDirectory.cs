@@ -14,6 +14,18 @@ public sealed class UserDirectory(IUserStore users, PresenceService presence)
         return new UserDto(user.UserId, user.Username, user.DisplayName, p.Status, p.LastSeen);
     }
 
+    /// <summary>PATCH /api/users/me: a display name change (validated before anything is written).</summary>
+    public async Task<MeDto> UpdateMeAsync(string userId, UpdateMeRequest req, CancellationToken ct)
+    {
+        if (req.DisplayName is not null)
+        {
+            string name = Auth.AuthService.CleanName(req.DisplayName, "Display name");
+            if (!await users.UpdateDisplayNameAsync(userId, name, ct)) throw ChatException.NotFound("User");
+        }
+        var u = await users.GetUserAsync(userId, ct) ?? throw ChatException.NotFound("User");
+        return new MeDto(u.UserId, u.Username, u.DisplayName, u.CreatedAt);
+    }
+
     public async Task<UserList> FindUsersAsync(string? username, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(username)) throw ChatException.Invalid("username is required.");

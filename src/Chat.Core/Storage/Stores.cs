@@ -27,6 +27,12 @@ public interface IUserStore
     /// <summary>Revokes the device if it belongs to the user; false if there was no such live device.</summary>
     Task<bool> RevokeDeviceAsync(string userId, string deviceId, CancellationToken ct);
     Task TouchDevicesAsync(IReadOnlyCollection<(string DeviceId, long LastActive)> devices, CancellationToken ct);
+    /// <summary>False when there is no such user.</summary>
+    Task<bool> UpdateDisplayNameAsync(string userId, string displayName, CancellationToken ct);
+    /// <summary>False when there is no such user.</summary>
+    Task<bool> UpdatePasswordHashAsync(string userId, string passwordHash, CancellationToken ct);
+    /// <summary>Renames a live device of this user; false when there is no such live device.</summary>
+    Task<bool> RenameDeviceAsync(string userId, string deviceId, string deviceName, CancellationToken ct);
 }
 
 public interface IGroupStore

@@ -21,14 +21,18 @@ internal static class ApiEndpoints
         var api = app.MapGroup("/api");
         var json = ChatJson.Default;
 
+        // Without a device_name the device is named from its User-Agent, so the devices list tells devices apart.
         api.MapPost("/auth/register", async (RegisterRequest req, AuthService auth, HttpContext http, CancellationToken ct) =>
-            Results.Json(await auth.RegisterAsync(req, Http.ClientAddress(http), ct), json.AuthResponse, statusCode: 201));
+            Results.Json(await auth.RegisterAsync(req with { DeviceName = req.DeviceName ?? DeviceNames.FromUserAgent(http.Request.Headers.UserAgent) },
+                Http.ClientAddress(http), ct), json.AuthResponse, statusCode: 201));
         api.MapPost("/auth/login", async (LoginRequest req, AuthService auth, HttpContext http, CancellationToken ct) =>
-            Results.Json(await auth.LoginAsync(req, Http.ClientAddress(http), ct), json.AuthResponse));
+            Results.Json(await auth.LoginAsync(req with { DeviceName = req.DeviceName ?? DeviceNames.FromUserAgent(http.Request.Headers.UserAgent) },
+                Http.ClientAddress(http), ct), json.AuthResponse));
 
         var authed = api.MapGroup("").AddEndpointFilter<RequireDeviceFilter>();
         authed.MapPushApi(); // notifications: PushEndpoints
         authed.MapSearchApi();
+        authed.MapPeopleApi(); // profile and security: PeopleEndpoints
 
         authed.MapPost("/auth/logout", async (HttpContext http, AuthService auth, CancellationToken ct) =>
         {

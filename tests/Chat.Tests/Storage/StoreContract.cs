@@ -535,6 +535,30 @@ public abstract partial class StoreContract : IAsyncLifetime
     }
 
     [StoreFact]
+    public async Task Display_name_password_hash_and_device_name_updates_touch_only_their_row()
+    {
+        var u = new UserRecord(Ids.NewId(), "upd-" + Ids.NewId()[..6], "Before", "old-hash", 1);
+        Assert.True(await Users.CreateUserAsync(u, None));
+        string v = await NewUserAsync();
+        var vBefore = await Users.GetUserAsync(v, None);
+
+        Assert.True(await Users.UpdateDisplayNameAsync(u.UserId, "After", None));
+        Assert.True(await Users.UpdatePasswordHashAsync(u.UserId, "new-hash", None));
+        Assert.Equal(u with { DisplayName = "After", PasswordHash = "new-hash" }, await Users.GetUserAsync(u.UserId, None));
+        Assert.Equal(vBefore, await Users.GetUserAsync(v, None));
+        Assert.False(await Users.UpdateDisplayNameAsync(Ids.NewId(), "x", None));
+        Assert.False(await Users.UpdatePasswordHashAsync(Ids.NewId(), "x", None));
+
+        var d = new DeviceRecord(Ids.NewId(), u.UserId, "phone", "hash-" + Ids.NewId(), 10, 10);
+        await Users.CreateDeviceAsync(d, None);
+        Assert.False(await Users.RenameDeviceAsync(v, d.DeviceId, "stolen", None)); // not v's device
+        Assert.True(await Users.RenameDeviceAsync(u.UserId, d.DeviceId, "work phone", None));
+        Assert.Equal(d with { DeviceName = "work phone" }, await Users.FindDeviceByTokenHashAsync(d.TokenHash, None));
+        Assert.True(await Users.RevokeDeviceAsync(u.UserId, d.DeviceId, None));
+        Assert.False(await Users.RenameDeviceAsync(u.UserId, d.DeviceId, "gone", None)); // revoked
+    }
+
+    [StoreFact]
     public async Task Devices_are_found_by_token_until_revoked_and_touch_only_rises()
     {
         string u = await NewUserAsync(), v = await NewUserAsync();

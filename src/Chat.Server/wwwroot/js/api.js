@@ -77,7 +77,8 @@ export class ApiClient {
    * @param {string} method
    * @param {string} path
    * @param {unknown} [body]
-   * @param {{keepalive?: boolean}} [options] keepalive: the request outlives the page (sign out, then reload)
+   * @param {{keepalive?: boolean, checksPassword?: boolean}} [options] keepalive: the request outlives the page (sign out, then reload);
+   *   checksPassword: a 401 means a wrong password in the body, not a lost session
    * @returns {Promise<T>}
    */
   async request(method, path, body, options = {}) {
@@ -104,7 +105,7 @@ export class ApiClient {
       try { data = JSON.parse(text); } catch { data = null; }
     }
     if (!res.ok) {
-      if (res.status === 401 && this.token && this.onUnauthorized) this.onUnauthorized();
+      if (res.status === 401 && this.token && this.onUnauthorized && !options.checksPassword) this.onUnauthorized();
       throw new ApiError(res.status, data?.code ?? `http_${res.status}`, data?.error ?? `Request failed (${res.status}).`);
     }
     return /** @type {T} */ (data);
@@ -132,6 +133,20 @@ export class ApiClient {
 
   /** @param {string} deviceId @returns {Promise<void>} */
   revokeDevice(deviceId) { return this.request('DELETE', `/api/devices/${enc(deviceId)}`); }
+
+  /** @param {string} deviceId @param {string} name @returns {Promise<void>} */
+  renameDevice(deviceId, name) { return this.request('PATCH', `/api/devices/${enc(deviceId)}`, { device_name: name }); }
+
+  /** Revokes every device of this user but this one. @returns {Promise<void>} */
+  signOutOthers() { return this.request('POST', '/api/devices/sign-out-others'); }
+
+  /** @param {string} current @param {string} next @returns {Promise<void>} */
+  changePassword(current, next) {
+    return this.request('POST', '/api/auth/password', { current_password: current, new_password: next }, { checksPassword: true });
+  }
+
+  /** @param {{display_name?: string}} body @returns {Promise<Me>} */
+  updateMe(body) { return this.request('PATCH', '/api/users/me', body); }
 
   // ---- users and presence
 

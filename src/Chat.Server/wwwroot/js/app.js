@@ -114,6 +114,16 @@ let store = null;
 /** @type {ConversationView | null} */
 let conversation = null;
 
+// The profile dialog changed the display name: keep the saved session and the header in step.
+window.addEventListener('profile-changed', (e) => {
+  if (!store) return;
+  const { display_name } = /** @type {CustomEvent<{display_name: string}>} */ (e).detail;
+  store.session.display_name = display_name;
+  saveSession(store.session);
+  $('#me-name').textContent = display_name;
+  $('#me-avatar').textContent = initials(display_name);
+});
+
 /** @param {Session} session */
 async function startMain(session) {
   $('#auth-view').hidden = true;

@@ -47,6 +47,8 @@ export class Dialogs {
     $('#form-add-member').addEventListener('submit', (e) => this.submitAddMember(e));
     $('#btn-leave').addEventListener('click', () => this.leave());
     $('#btn-sign-out-others').addEventListener('click', () => this.signOutOthers());
+    $('#form-profile').addEventListener('submit', (e) => this.submitProfile(e));
+    $('#form-password').addEventListener('submit', (e) => this.submitPassword(e));
     this.image.addEventListener('click', (e) => { if (e.target === this.image) this.image.close(); });
 
     store.addEventListener('change', (e) => {
@@ -203,6 +205,8 @@ export class Dialogs {
 
   async showDevices() {
     showError(this.devices, 'devices-error', '');
+    /** @type {HTMLInputElement} */ ($('#profile-name')).value = this.store.session.display_name || '';
+    /** @type {HTMLFormElement} */ ($('#form-password')).reset();
     $('#device-list').replaceChildren(h('li', { class: 'muted', text: 'Loading…' }));
     this.devices.showModal();
     await this.renderDevices();
@@ -218,7 +222,10 @@ export class Dialogs {
         h('span', { class: `presence-dot inline ${d.online ? 'online' : 'offline'}`, 'aria-label': d.online ? 'online' : 'offline', role: 'img' }),
         h('span', { class: 'grow' },
           h('span', { class: 'device-name', text: d.device_name || 'Unnamed device' }),
-          h('span', { class: 'muted small', text: ` · active ${fmtListTime(d.last_active)}` })),
+          // Sign-in time tells apart devices with the same browser and OS.
+          h('span', { class: 'muted small', 'data-testid': 'device-meta', text: ` · signed in ${fmtListTime(d.created_at)} · active ${fmtListTime(d.last_active)}` })),
+        h('button', { type: 'button', class: 'link', 'data-testid': 'device-rename', 'aria-label': `Rename ${d.device_name}`,
+          onClick: () => this.renameDevice(d.device_id, d.device_name) }, 'Rename'),
         d.device_id === mine
           ? h('span', { class: 'tag', 'data-testid': 'this-device', text: 'this device' })
           : h('button', { type: 'button', class: 'link danger', 'data-testid': 'device-sign-out', 'aria-label': `Sign out ${d.device_name}`,
@@ -240,12 +247,58 @@ export class Dialogs {
 
   async signOutOthers() {
     try {
-      const { devices } = await this.store.api.devices();
-      await this.revoke(devices.map((d) => d.device_id).filter((id) => id !== this.store.session.device_id));
+      await this.store.api.signOutOthers();
       toast('Other devices were signed out.');
     } catch (err) {
       showError(this.devices, 'devices-error', /** @type {Error} */ (err).message);
     }
+    await this.renderDevices();
+  }
+
+  /** @param {string} deviceId @param {string} current */
+  async renameDevice(deviceId, current) {
+    const name = prompt('Device name', current);
+    if (name === null || name.trim() === '' || name === current) return;
+    try {
+      await this.store.api.renameDevice(deviceId, name);
+    } catch (err) {
+      showError(this.devices, 'devices-error', /** @type {Error} */ (err).message);
+    }
+    await this.renderDevices();
+  }
+
+  /** @param {Event} e */
+  async submitProfile(e) {
+    e.preventDefault();
+    showError(this.devices, 'devices-error', '');
+    const input = /** @type {HTMLInputElement} */ ($('#profile-name'));
+    try {
+      const me = await this.store.api.updateMe({ display_name: input.value });
+      input.value = me.display_name;
+      // app.js keeps the session and the header in step.
+      window.dispatchEvent(new CustomEvent('profile-changed', { detail: { display_name: me.display_name } }));
+      toast('Display name saved.');
+    } catch (err) {
+      showError(this.devices, 'devices-error', /** @type {Error} */ (err).message);
+    }
+  }
+
+  /** @param {Event} e */
+  async submitPassword(e) {
+    e.preventDefault();
+    showError(this.devices, 'devices-error', '');
+    const form = /** @type {HTMLFormElement} */ (e.target);
+    const data = new FormData(form);
+    try {
+      await this.store.api.changePassword(String(data.get('current_password') ?? ''), String(data.get('new_password') ?? ''));
+      form.reset();
+      toast('Password changed; your other devices were signed out.');
+    } catch (err) {
+      showError(this.devices, 'devices-error', /** @type {Error} */ (err).message);
+      // 401 is usually the wrong current password; if the session itself was revoked, this call signs out as usual.
+      if (/** @type {{status?: number}} */ (err).status === 401) await this.store.api.me().catch(() => undefined);
+    }
+    await this.renderDevices();
   }
 
   // ---- image viewer

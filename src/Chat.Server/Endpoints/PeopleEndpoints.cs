@@ -1,0 +1,31 @@
+using Chat.Core.Auth;
+using Chat.Core.People;
+using Chat.Protocol;
+
+namespace Chat.Server.Endpoints;
+
+/// <summary>Profile and security (PROTOCOL.md v1.1): display name, password, device names, signing other devices out.</summary>
+internal static class PeopleEndpoints
+{
+    public static void MapPeopleApi(this RouteGroupBuilder authed)
+    {
+        var json = ChatJson.Default;
+        authed.MapPatch("/users/me", async (UpdateMeRequest req, HttpContext http, UserDirectory people, CancellationToken ct) =>
+            Results.Json(await people.UpdateMeAsync(Http.User(http).UserId, req, ct), json.MeDto));
+        authed.MapPost("/auth/password", async (ChangePasswordRequest req, HttpContext http, AuthService auth, CancellationToken ct) =>
+        {
+            await auth.ChangePasswordAsync(Http.User(http), req, ct);
+            return Results.NoContent();
+        });
+        authed.MapPost("/devices/sign-out-others", async (HttpContext http, AuthService auth, CancellationToken ct) =>
+        {
+            await auth.SignOutOthersAsync(Http.User(http), ct);
+            return Results.NoContent();
+        });
+        authed.MapPatch("/devices/{deviceId}", async (string deviceId, RenameDeviceRequest req, HttpContext http, AuthService auth, CancellationToken ct) =>
+        {
+            await auth.RenameDeviceAsync(Http.User(http).UserId, deviceId, req.DeviceName, ct);
+            return Results.NoContent();
+        });
+    }
+}
