@@ -15,7 +15,9 @@ public sealed record Principal(string UserId, string DeviceId, long DeviceCreate
 
 public sealed partial class AuthService(IUserStore users, IBackplane backplane, IOptions<ChatOptions> options, ChatMetrics metrics, TimeProvider time, ILogger<AuthService> log) : IDisposable
 {
-    private static readonly PasswordHasher<UserRecord> Hasher = new();
+    /// <summary>PBKDF2-HMAC-SHA512 iterations of new hashes (OWASP 2023). A hash with fewer still verifies and is rewritten at its next login.</summary>
+    public const int PasswordIterations = 210_000;
+    private static readonly PasswordHasher<UserRecord> Hasher = new(Options.Create(new PasswordHasherOptions { IterationCount = PasswordIterations }));
     // Token → device, so REST calls and socket upgrades do not hash + query every time.
     // Entries expire quickly so a revocation made on another node takes effect within seconds.
     private static readonly TimeSpan CacheTtl = TimeSpan.FromSeconds(5);
@@ -76,7 +78,14 @@ public sealed partial class AuthService(IUserStore users, IBackplane backplane, 
         }
         else
         {
-            ok = await HashAsync(() => Hasher.VerifyHashedPassword(user, user.PasswordHash, req.Password), ct) != PasswordVerificationResult.Failed;
+            var verdict = await HashAsync(() => Hasher.VerifyHashedPassword(user, user.PasswordHash, req.Password), ct);
+            ok = verdict != PasswordVerificationResult.Failed;
+            if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
+            {
+                // Made with fewer iterations (or an older format): rewrite it now that the password is at hand.
+                string stronger = await HashAsync(() => Hasher.HashPassword(user, req.Password), ct);
+                await users.UpdatePasswordHashAsync(user.UserId, stronger, ct);
+            }
         }
         if (!ok)
         {
