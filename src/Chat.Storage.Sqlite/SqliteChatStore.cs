@@ -30,6 +30,7 @@ public sealed partial class SqliteChatStore : IChatStore, IDisposable
             Exec(_writer, SqliteSchema.MigratePointers);
         SqliteRichSchema.Apply(_writer);
         InitializeSearch();
+        Exec(_writer, GroupEventsSchema);
     }
 
     public void Dispose()
