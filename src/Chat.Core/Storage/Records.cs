@@ -35,7 +35,8 @@ public sealed partial record ChatSummaryRecord(
     StoredMessage? LastMessage, long LastReadSeq, long UnreadCount, long UpdatedAt);
 
 /// <summary>Per-member pointers of a chat: delivered = the best of the member's devices.</summary>
-public sealed record MemberPointers(string UserId, long DeliveredSeq, long ReadSeq);
+/// <param name="JoinedSeq">The chat's last seq when the member joined: messages up to it were sent before them and never wait for them.</param>
+public sealed record MemberPointers(string UserId, long DeliveredSeq, long ReadSeq, long JoinedSeq = 0);
 
 public sealed record DevicePointer(string DeviceId, string UserId, string ChatId, long DeliveredSeq);
 
