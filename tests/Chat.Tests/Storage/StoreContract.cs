@@ -487,10 +487,14 @@ public abstract partial class StoreContract : IAsyncLifetime
         Assert.Equal(2, second.AfterSeq);
         Assert.Equal(2L, await Messages.GetLastSeqAsync(g, None)); // events take no seq
 
-        Assert.Equal([second, third], await Groups.GetGroupEventsAsync(g, 10, afterSeq: 0, null, None)); // after_seq > 0: not the creation
-        Assert.Equal([second, third], await Groups.GetGroupEventsAsync(g, 10, afterSeq: 1, null, None));
-        Assert.Equal([third, second], await Groups.GetGroupEventsAsync(g, 2, null, null, None));
-        Assert.Equal([first], await Groups.GetGroupEventsAsync(g, 10, null, beforeSeq: 2, None));
+        // Records hold lists (compared by reference): compare the event ids, in order.
+        async Task<string[]> IdsOf(int limit, long? after, long? before) =>
+            (await Groups.GetGroupEventsAsync(g, limit, after, before, None)).Select(e => e.EventId).ToArray();
+        Assert.Equal([second.EventId, third.EventId], await IdsOf(10, 0, null)); // after_seq > 0: not the creation
+        Assert.Equal([third.EventId, second.EventId], await IdsOf(2, null, null));
+        Assert.Equal([first.EventId], await IdsOf(10, null, 2));
+        Assert.Equal(["team", null, "renamed"], (await Groups.GetGroupEventsAsync(g, 10, null, null, None)).Reverse().Select(e => e.Name));
+        Assert.Equal([s], (await Groups.GetGroupEventsAsync(g, 10, 1, null, None))[0].UserIds);
         Assert.Empty(await Groups.GetGroupEventsAsync(Ids.NewId(), 10, null, null, None));
     }
 
