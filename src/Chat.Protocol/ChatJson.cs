@@ -36,6 +36,7 @@ namespace Chat.Protocol;
 [JsonSerializable(typeof(UpdateGroupRequest))]
 [JsonSerializable(typeof(AddMembersRequest))]
 [JsonSerializable(typeof(GroupDto))]
+[JsonSerializable(typeof(GroupEventsResponse))]
 [JsonSerializable(typeof(ChatList))]
 [JsonSerializable(typeof(MessagePage))]
 [JsonSerializable(typeof(ReceiptList))]

@@ -27,6 +27,8 @@ public sealed record ChatIdResponse(string ChatId);
 public sealed record CreateGroupRequest(string? Name, string? Description, List<string>? Members);
 public sealed record UpdateGroupRequest(string? Name, string? Description);
 public sealed record AddMembersRequest(List<string>? UserIds);
+public sealed record GroupEventDto(string EventId, string Action, IReadOnlyList<string> UserIds, string By, string? Name, long Timestamp, long AfterSeq);
+public sealed record GroupEventsResponse(IReadOnlyList<GroupEventDto> Events, bool HasMore);
 public sealed record GroupDto(
     string GroupId, string Name, string Description, string CreatedBy, long CreatedAt,
     IReadOnlyList<string> Members, IReadOnlyList<string> Admins);

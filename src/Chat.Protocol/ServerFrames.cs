@@ -52,7 +52,8 @@ public sealed record PresenceFrame(string UserId, string Status, long LastSeen)
     public string Type => "presence_update";
 }
 
-public sealed record GroupUpdateFrame(string GroupId, string Action, IReadOnlyList<string> UserIds, string By)
+public sealed record GroupUpdateFrame(string GroupId, string Action, IReadOnlyList<string> UserIds, string By,
+    string? EventId = null, long? Timestamp = null, long? AfterSeq = null, string? Name = null)
 {
     [JsonPropertyOrder(-1)]
     public string Type => "group_update";

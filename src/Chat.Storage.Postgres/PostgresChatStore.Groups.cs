@@ -163,9 +163,9 @@ public sealed partial class PostgresChatStore
 
     public async Task<IReadOnlyList<MemberPointers>> GetPointersAsync(string chatId, CancellationToken ct) =>
         await QueryAsync("""
-            SELECT cm.user_id, COALESCE((SELECT MAX(delivered_seq) FROM device_pointers dp WHERE dp.chat_id=cm.chat_id AND dp.user_id=cm.user_id), 0), cm.read_seq
+            SELECT cm.user_id, COALESCE((SELECT MAX(delivered_seq) FROM device_pointers dp WHERE dp.chat_id=cm.chat_id AND dp.user_id=cm.user_id), 0), cm.read_seq, cm.joined_seq
             FROM chat_members cm WHERE cm.chat_id=$1
-            """, r => new MemberPointers(r.GetString(0), r.GetInt64(1), r.GetInt64(2)), ct, Text(chatId));
+            """, r => new MemberPointers(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3)), ct, Text(chatId));
 
     // ---- files
 
@@ -191,4 +191,51 @@ public sealed partial class PostgresChatStore
 
     public async Task<IReadOnlyList<FileRecord>> DeleteUnattachedAsync(long createdBefore, CancellationToken ct) =>
         await QueryAsync($"DELETE FROM files WHERE attached_at IS NULL AND created_at < $1 RETURNING {FileCols}", ReadFile, ct, Long(createdBefore));
+}
+
+public sealed partial class PostgresChatStore
+{
+    public Task<AdminChange> SetAdminAsync(string groupId, string userId, bool admin, CancellationToken ct) =>
+        InTransactionAsync(async (c, tx) =>
+        {
+            // The chat's row lock serialises admin changes: two demotions at once cannot leave the group without an admin.
+            await using (var lockChat = Cmd(c, tx, "SELECT 1 FROM chats WHERE chat_id=$1 FOR UPDATE", Text(groupId)))
+                await lockChat.ExecuteScalarAsync(ct);
+            bool? current;
+            await using (var get = Cmd(c, tx, "SELECT is_admin FROM chat_members WHERE chat_id=$1 AND user_id=$2", Text(groupId), Text(userId)))
+                current = await get.ExecuteScalarAsync(ct) is bool b ? b : null;
+            if (current is null) return AdminChange.NotMember;
+            if (current == admin) return AdminChange.Unchanged;
+            if (!admin)
+            {
+                await using var count = Cmd(c, tx, "SELECT COUNT(*) FROM chat_members WHERE chat_id=$1 AND is_admin", Text(groupId));
+                if (Convert.ToInt64(await count.ExecuteScalarAsync(ct)) <= 1) return AdminChange.LastAdmin;
+            }
+            await using var set = Cmd(c, tx, "UPDATE chat_members SET is_admin=$3 WHERE chat_id=$1 AND user_id=$2", Text(groupId), Text(userId), Bool(admin));
+            await set.ExecuteNonQueryAsync(ct);
+            return AdminChange.Changed;
+        }, ct);
+
+    public Task<GroupEventRecord> AppendGroupEventAsync(GroupEventRecord evt, CancellationToken ct) =>
+        InTransactionAsync(async (c, tx) =>
+        {
+            // Under the chat's row lock (as appends take it) after_seq is exactly the last seq committed before the change.
+            long afterSeq;
+            await using (var lockChat = Cmd(c, tx, "SELECT last_seq FROM chats WHERE chat_id=$1 FOR UPDATE", Text(evt.GroupId)))
+                afterSeq = await lockChat.ExecuteScalarAsync(ct) is long v ? v : 0;
+            await using var insert = Cmd(c, tx, """
+                INSERT INTO group_events(event_id, chat_id, action, user_ids, by_user, name, ts, after_seq)
+                VALUES($1, $2, $3, $4, $5, $6, $7, $8)
+                """, Text(evt.EventId), Text(evt.GroupId), Text(evt.Action), Texts(evt.UserIds), Text(evt.By), Text(evt.Name), Long(evt.Timestamp), Long(afterSeq));
+            await insert.ExecuteNonQueryAsync(ct);
+            return evt with { AfterSeq = afterSeq };
+        }, ct);
+
+    public async Task<IReadOnlyList<GroupEventRecord>> GetGroupEventsAsync(string groupId, int limit, long? afterSeq, long? beforeSeq, CancellationToken ct) =>
+        await QueryAsync(afterSeq is not null
+                ? "SELECT event_id, action, user_ids, by_user, name, ts, after_seq FROM group_events WHERE chat_id=$1 AND after_seq > $2 ORDER BY after_seq, pos LIMIT $4"
+                : "SELECT event_id, action, user_ids, by_user, name, ts, after_seq FROM group_events WHERE chat_id=$1 AND ($3::bigint IS NULL OR after_seq < $3) ORDER BY after_seq DESC, pos DESC LIMIT $4",
+            r => new GroupEventRecord(r.GetString(0), groupId, r.GetString(1), r.GetFieldValue<string[]>(2), r.GetString(3),
+                r.IsDBNull(4) ? null : r.GetString(4), r.GetInt64(5), r.GetInt64(6)),
+            ct, Text(groupId), Long(afterSeq ?? 0), Long(beforeSeq), Int(limit));
 }

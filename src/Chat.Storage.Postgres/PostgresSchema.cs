@@ -104,7 +104,7 @@ internal static partial class PostgresSchema
         $"CREATE TABLE {table}_p{i:00} PARTITION OF {table} FOR VALUES WITH (MODULUS {Partitions}, REMAINDER {i});\n"));
 
     /// <summary>Append only: a released migration is never edited, a change is a new entry.</summary>
-    private static readonly string[] Migrations = [Initial, RichMessages, Notifications, Search];
+    private static readonly string[] Migrations = [Initial, RichMessages, Notifications, Search, GroupEvents];
 
     public static int LatestVersion => Migrations.Length;
 

@@ -137,3 +137,54 @@ public sealed partial class SqliteChatStore
         },
             ct, ("@u", userId), ("@before", beforeUpdatedAt), ("@limit", limit));
 }
+
+public sealed partial class SqliteChatStore
+{
+    /// <summary>Group timeline events (v1.1): ordered by after_seq then insertion; no seq of their own.</summary>
+    private const string GroupEventsSchema = """
+        CREATE TABLE IF NOT EXISTS group_events(
+            pos INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, chat_id TEXT NOT NULL, action TEXT NOT NULL,
+            user_ids TEXT NOT NULL, by_user TEXT NOT NULL, name TEXT, ts INTEGER NOT NULL, after_seq INTEGER NOT NULL);
+        CREATE INDEX IF NOT EXISTS group_events_chat ON group_events(chat_id, after_seq, pos);
+        """;
+
+    public Task<AdminChange> SetAdminAsync(string groupId, string userId, bool admin, CancellationToken ct) => WriteAsync((c, tx) =>
+    {
+        long? current;
+        using (var get = Cmd(c, "SELECT is_admin FROM chat_members WHERE chat_id=@c AND user_id=@u", tx, ("@c", groupId), ("@u", userId)))
+            current = get.ExecuteScalar() is long v ? v : null;
+        if (current is null) return AdminChange.NotMember;
+        if ((current == 1) == admin) return AdminChange.Unchanged;
+        if (!admin)
+        {
+            using var count = Cmd(c, "SELECT COUNT(*) FROM chat_members WHERE chat_id=@c AND is_admin=1", tx, ("@c", groupId));
+            if (Convert.ToInt64(count.ExecuteScalar()) <= 1) return AdminChange.LastAdmin;
+        }
+        using var set = Cmd(c, "UPDATE chat_members SET is_admin=@a WHERE chat_id=@c AND user_id=@u", tx, ("@a", admin ? 1 : 0), ("@c", groupId), ("@u", userId));
+        set.ExecuteNonQuery();
+        return AdminChange.Changed;
+    }, ct);
+
+    public Task<GroupEventRecord> AppendGroupEventAsync(GroupEventRecord evt, CancellationToken ct) => WriteAsync((c, tx) =>
+    {
+        // The single writer serialises this with appends: after_seq is exactly the last seq stored before the change.
+        long afterSeq;
+        using (var last = Cmd(c, "SELECT COALESCE(MAX(seq), 0) FROM messages WHERE chat_id=@c", tx, ("@c", evt.GroupId)))
+            afterSeq = Convert.ToInt64(last.ExecuteScalar());
+        using var insert = Cmd(c, """
+            INSERT INTO group_events(event_id, chat_id, action, user_ids, by_user, name, ts, after_seq)
+            VALUES(@id, @c, @a, @u, @by, @n, @ts, @after)
+            """, tx, ("@id", evt.EventId), ("@c", evt.GroupId), ("@a", evt.Action), ("@u", string.Join(' ', evt.UserIds)),
+            ("@by", evt.By), ("@n", evt.Name), ("@ts", evt.Timestamp), ("@after", afterSeq));
+        insert.ExecuteNonQuery();
+        return evt with { AfterSeq = afterSeq };
+    }, ct);
+
+    public async Task<IReadOnlyList<GroupEventRecord>> GetGroupEventsAsync(string groupId, int limit, long? afterSeq, long? beforeSeq, CancellationToken ct) =>
+        await QueryAsync(afterSeq is not null
+                ? "SELECT event_id, action, user_ids, by_user, name, ts, after_seq FROM group_events WHERE chat_id=@c AND after_seq > @after ORDER BY after_seq, pos LIMIT @limit"
+                : "SELECT event_id, action, user_ids, by_user, name, ts, after_seq FROM group_events WHERE chat_id=@c AND (@before IS NULL OR after_seq < @before) ORDER BY after_seq DESC, pos DESC LIMIT @limit",
+            r => new GroupEventRecord(r.GetString(0), groupId, r.GetString(1), r.GetString(2).Split(' ', StringSplitOptions.RemoveEmptyEntries),
+                r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4), r.GetInt64(5), r.GetInt64(6)),
+            ct, ("@c", groupId), ("@after", afterSeq), ("@before", beforeSeq), ("@limit", limit));
+}

@@ -224,9 +224,9 @@ public sealed partial class SqliteChatStore
 
     public async Task<IReadOnlyList<MemberPointers>> GetPointersAsync(string chatId, CancellationToken ct) =>
         await QueryAsync("""
-            SELECT cm.user_id, COALESCE((SELECT MAX(delivered_seq) FROM device_pointers dp WHERE dp.chat_id=cm.chat_id AND dp.user_id=cm.user_id), 0), cm.read_seq
+            SELECT cm.user_id, COALESCE((SELECT MAX(delivered_seq) FROM device_pointers dp WHERE dp.chat_id=cm.chat_id AND dp.user_id=cm.user_id), 0), cm.read_seq, cm.joined_seq
             FROM chat_members cm WHERE cm.chat_id=@c
-            """, r => new MemberPointers(r.GetString(0), r.GetInt64(1), r.GetInt64(2)), ct, ("@c", chatId));
+            """, r => new MemberPointers(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3)), ct, ("@c", chatId));
 
     // ---- files
 

@@ -41,6 +41,7 @@ public sealed partial class SqliteChatStore : IChatStore, IDisposable
                 Exec(_writer, SqliteSchema.MigratePointers);
             SqliteRichSchema.Apply(_writer);
             InitializeSearch();
+            Exec(_writer, GroupEventsSchema);
             MarkOpen();
         }
         catch (SqliteException ex)

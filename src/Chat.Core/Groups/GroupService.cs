@@ -23,7 +23,7 @@ public sealed class GroupService(IGroupStore groups, IUserStore users, IBackplan
 
         var group = new GroupRecord(Ids.NewId(), name, description, creatorId, time.NowMs(), memberIds, [creatorId]);
         await groups.CreateGroupAsync(group, ct);
-        await NotifyAsync(memberIds, group.GroupId, "created", memberIds, creatorId, ct);
+        await RecordAsync(memberIds, group.GroupId, "created", memberIds, creatorId, name, ct);
         return ToDto(group);
     }
 
@@ -36,10 +36,11 @@ public sealed class GroupService(IGroupStore groups, IUserStore users, IBackplan
         var group = await GetForMemberAsync(userId, groupId, ct);
         RequireAdmin(group, userId);
         string? name = req.Name is null ? null : CleanName(req.Name) ?? throw ChatException.Invalid("name must be 1-100 characters.");
-        string? description = req.Description is null ? null : Validation.CleanLabel(req.Description, 1000);
+        string? description = req.Description is null ? null : req.Description.Length <= 1000 ? Validation.CleanLabel(req.Description, 1000)
+            : throw ChatException.Invalid("description is at most 1000 characters.");
         if (name is null && description is null) throw ChatException.Invalid("Nothing to update: give name and/or description.");
         await groups.UpdateGroupAsync(groupId, name, description, ct);
-        await NotifyAsync(group.Members, groupId, "updated", [], userId, ct);
+        await RecordAsync(group.Members, groupId, "updated", [], userId, name, ct);
         return ToDto(group with { Name = name ?? group.Name, Description = description ?? group.Description });
     }
 
@@ -54,7 +55,7 @@ public sealed class GroupService(IGroupStore groups, IUserStore users, IBackplan
             ?? throw new ChatException(ErrorCodes.GroupFull, $"A group has at most {_maxMembers} members.");
         await backplane.InvalidateChatAsync(new ChatId(groupId), ct);
         var updated = await groups.GetGroupAsync(groupId, ct) ?? throw ChatException.NotFound("Group");
-        if (added.Count > 0) await NotifyAsync(updated.Members, groupId, "member_added", added, userId, ct);
+        if (added.Count > 0) await RecordAsync(updated.Members, groupId, "member_added", added, userId, null, ct);
         return ToDto(updated);
     }
 
@@ -66,7 +67,49 @@ public sealed class GroupService(IGroupStore groups, IUserStore users, IBackplan
         if (!await groups.RemoveMemberAsync(groupId, memberId, ct)) throw ChatException.NotFound("Member");
         await backplane.InvalidateChatAsync(new ChatId(groupId), ct);
         // The removed user hears about it too, then nothing more.
-        await NotifyAsync(group.Members, groupId, "member_removed", [memberId], userId, ct);
+        await RecordAsync(group.Members, groupId, "member_removed", [memberId], userId, null, ct);
+    }
+
+    /// <summary>Admins make members admins; ids that are not members: 400, nothing changed.</summary>
+    public async Task<GroupDto> AddAdminsAsync(string userId, string groupId, AddMembersRequest req, CancellationToken ct)
+    {
+        var group = await GetForMemberAsync(userId, groupId, ct);
+        RequireAdmin(group, userId);
+        if (req.UserIds is not { Count: > 0 }) throw ChatException.Invalid("user_ids is required.");
+        var ids = req.UserIds.Distinct(StringComparer.Ordinal).ToList();
+        if (ids.Any(id => !group.Members.Contains(id))) throw ChatException.Invalid("Every user_id must be a member of the group.");
+        var promoted = new List<string>();
+        foreach (string id in ids)
+            if (await groups.SetAdminAsync(groupId, id, admin: true, ct) == AdminChange.Changed) promoted.Add(id);
+        var updated = await groups.GetGroupAsync(groupId, ct) ?? throw ChatException.NotFound("Group");
+        if (promoted.Count > 0) await RecordAsync(updated.Members, groupId, "admin_added", promoted, userId, null, ct);
+        return ToDto(updated);
+    }
+
+    /// <summary>Admins take the admin role away (their own too); the last admin keeps it (409 conflict).</summary>
+    public async Task<GroupDto> RemoveAdminAsync(string userId, string groupId, string adminId, CancellationToken ct)
+    {
+        var group = await GetForMemberAsync(userId, groupId, ct);
+        RequireAdmin(group, userId);
+        var change = await groups.SetAdminAsync(groupId, adminId, admin: false, ct);
+        if (change == AdminChange.NotMember) throw ChatException.NotFound("Member");
+        if (change == AdminChange.LastAdmin) throw new ChatException(ErrorCodes.Conflict, "A group keeps at least one admin.");
+        var updated = await groups.GetGroupAsync(groupId, ct) ?? throw ChatException.NotFound("Group");
+        if (change == AdminChange.Changed) await RecordAsync(updated.Members, groupId, "admin_removed", [adminId], userId, null, ct);
+        return ToDto(updated);
+    }
+
+    /// <summary>The group's timeline events; members only.</summary>
+    public async Task<GroupEventsResponse> GetEventsAsync(string userId, string groupId, int? limit, long? afterSeq, long? beforeSeq, CancellationToken ct)
+    {
+        await GetForMemberAsync(userId, groupId, ct);
+        if (afterSeq is not null && beforeSeq is not null) throw ChatException.Invalid("Give after_seq or before_seq, not both.");
+        if (afterSeq < 0 || beforeSeq < 0) throw ChatException.Invalid("after_seq and before_seq are 0 or more.");
+        int take = limit ?? 50;
+        if (take is < 1 or > 100) throw ChatException.Invalid("limit must be 1-100.");
+        var events = await groups.GetGroupEventsAsync(groupId, take + 1, afterSeq, beforeSeq, ct);
+        var page = events.Take(take).Select(e => new GroupEventDto(e.EventId, e.Action, e.UserIds, e.By, e.Name, e.Timestamp, e.AfterSeq)).ToList();
+        return new GroupEventsResponse(page, events.Count > take);
     }
 
     private async Task<GroupRecord> GetForMemberAsync(string userId, string groupId, CancellationToken ct)
@@ -90,13 +133,17 @@ public sealed class GroupService(IGroupStore groups, IUserStore users, IBackplan
         if (found.Count != ids.Count) throw ChatException.Invalid("Some user_ids do not exist.");
     }
 
-    private async Task NotifyAsync(IReadOnlyList<string> recipients, string groupId, string action, IReadOnlyList<string> userIds, string by, CancellationToken ct)
+    /// <summary>Stores the change in the group's timeline, then tells the members (the stored event is the source of truth on every node).</summary>
+    private async Task RecordAsync(IReadOnlyList<string> recipients, string groupId, string action, IReadOnlyList<string> userIds, string by, string? name, CancellationToken ct)
     {
-        byte[] frame = Frames.Encode(new GroupUpdateFrame(groupId, action, userIds, by));
+        var evt = await groups.AppendGroupEventAsync(new GroupEventRecord(Ids.NewId(), groupId, action, userIds, by, name, time.NowMs(), 0), ct);
+        byte[] frame = Frames.Encode(new GroupUpdateFrame(groupId, action, userIds, by, evt.EventId, evt.Timestamp, evt.AfterSeq, name));
         await backplane.SendToUsersAsync(UserId.From(recipients), new OutboundEvent(frame), ct);
     }
 
-    private static string? CleanName(string? name) => Validation.CleanLabel(name, 100) is { Length: > 0 } n ? n : null;
+    // Too long is refused rather than cut, so a rejected rename changes nothing.
+    private static string? CleanName(string? name) =>
+        name is { Length: <= 400 } && Validation.CleanLabel(name, 101) is { Length: > 0 and <= 100 } n ? n : null;
 
     private static GroupDto ToDto(GroupRecord g) => new(g.GroupId, g.Name, g.Description, g.CreatedBy, g.CreatedAt, g.Members, g.Admins);
 }

@@ -19,9 +19,11 @@ public sealed class MessageTicks
         _user = user.Value;
         var others = all.Where(p => p.UserId != _user && members.Contains(new UserId(p.UserId))).ToList();
         int missing = members.Members.Count(m => m != user) - others.Count; // members with no pointer row yet: 0
-        _minRead = missing > 0 || others.Count == 0 ? 0 : others.Min(p => p.ReadSeq);
+        // Receipts count against the members at send time: a member who joined at seq J counts as having read up to J,
+        // so a ✓✓ never turns back into ✓ when someone joins later.
+        _minRead = missing > 0 || others.Count == 0 ? 0 : others.Min(p => Math.Max(p.ReadSeq, p.JoinedSeq));
         _maxRead = others.Count == 0 ? 0 : others.Max(p => p.ReadSeq);
-        _minDelivered = missing > 0 || others.Count == 0 ? 0 : others.Min(p => Math.Max(p.DeliveredSeq, p.ReadSeq));
+        _minDelivered = missing > 0 || others.Count == 0 ? 0 : others.Min(p => Math.Max(Math.Max(p.DeliveredSeq, p.ReadSeq), p.JoinedSeq));
         _myRead = all.FirstOrDefault(p => p.UserId == _user)?.ReadSeq ?? 0;
         _alone = members.Members.All(m => m == user);
     }

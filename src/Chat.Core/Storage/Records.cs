@@ -8,6 +8,12 @@ public sealed record GroupRecord(
     string GroupId, string Name, string Description, string CreatedBy, long CreatedAt,
     IReadOnlyList<string> Members, IReadOnlyList<string> Admins);
 
+/// <summary>A stored group change: placed after the message with seq = <paramref name="AfterSeq"/>, taking no seq of its own.</summary>
+public sealed record GroupEventRecord(
+    string EventId, string GroupId, string Action, IReadOnlyList<string> UserIds, string By, string? Name, long Timestamp, long AfterSeq);
+
+public enum AdminChange { Changed, Unchanged, NotMember, LastAdmin }
+
 /// <summary>A message accepted by the gateway, not yet stored: it has no <c>seq</c> until the store assigns one.</summary>
 /// <param name="DirectPeer">For a direct chat, the other participant (the store creates the chat on first use); null for groups.</param>
 public sealed partial record NewMessage(
@@ -29,7 +35,8 @@ public sealed partial record ChatSummaryRecord(
     StoredMessage? LastMessage, long LastReadSeq, long UnreadCount, long UpdatedAt);
 
 /// <summary>Per-member pointers of a chat: delivered = the best of the member's devices.</summary>
-public sealed record MemberPointers(string UserId, long DeliveredSeq, long ReadSeq);
+/// <param name="JoinedSeq">The chat's last seq when the member joined: messages up to it were sent before them and never wait for them.</param>
+public sealed record MemberPointers(string UserId, long DeliveredSeq, long ReadSeq, long JoinedSeq = 0);
 
 public sealed record DevicePointer(string DeviceId, string UserId, string ChatId, long DeliveredSeq);
 

@@ -47,6 +47,12 @@ public interface IGroupStore
     /// <summary>Current members of a chat (group members, or the participants of a direct chat that has been used); empty if unknown.</summary>
     Task<IReadOnlyList<string>> GetMembersAsync(string chatId, CancellationToken ct);
     Task<IReadOnlyList<ChatSummaryRecord>> ListChatsAsync(string userId, int limit, long? beforeUpdatedAt, CancellationToken ct);
+    /// <summary>Makes a member admin or not, atomically; never demotes the group's last admin.</summary>
+    Task<AdminChange> SetAdminAsync(string groupId, string userId, bool admin, CancellationToken ct);
+    /// <summary>Stores a group change after the chat's current last seq (read in the same transaction); returns it with after_seq set.</summary>
+    Task<GroupEventRecord> AppendGroupEventAsync(GroupEventRecord evt, CancellationToken ct);
+    /// <summary>Events with after_seq &gt; <paramref name="afterSeq"/> oldest first, else (after_seq &lt; <paramref name="beforeSeq"/> when given) newest first.</summary>
+    Task<IReadOnlyList<GroupEventRecord>> GetGroupEventsAsync(string groupId, int limit, long? afterSeq, long? beforeSeq, CancellationToken ct);
 }
 
 public interface IMessageStore

@@ -105,5 +105,11 @@ internal static class ApiEndpoints
             await groups.RemoveMemberAsync(Http.User(http).UserId, groupId, userId, ct);
             return Results.NoContent();
         });
+        authed.MapPost("/groups/{groupId}/admins", async (string groupId, AddMembersRequest req, HttpContext http, GroupService groups, CancellationToken ct) =>
+            Results.Json(await groups.AddAdminsAsync(Http.User(http).UserId, groupId, req, ct), json.GroupDto));
+        authed.MapDelete("/groups/{groupId}/admins/{userId}", async (string groupId, string userId, HttpContext http, GroupService groups, CancellationToken ct) =>
+            Results.Json(await groups.RemoveAdminAsync(Http.User(http).UserId, groupId, userId, ct), json.GroupDto));
+        authed.MapGet("/groups/{groupId}/events", async (string groupId, int? limit, long? after_seq, long? before_seq, HttpContext http, GroupService groups, CancellationToken ct) =>
+            Results.Json(await groups.GetEventsAsync(Http.User(http).UserId, groupId, limit, after_seq, before_seq, ct), json.GroupEventsResponse));
     }
 }

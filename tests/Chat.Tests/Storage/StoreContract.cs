@@ -482,6 +482,49 @@ public abstract partial class StoreContract : IAsyncLifetime
         Assert.Equal([3L], (await Messages.GetUndeliveredAsync(b, "dev-b", 0, null, "", 0, 10, None)).Select(m => m.Seq));
     }
 
+    [StoreFact]
+    public async Task Admin_changes_keep_one_admin_and_group_events_sit_after_the_last_seq()
+    {
+        string a = await NewUserAsync("a"), b = await NewUserAsync("b"), s = await NewUserAsync("s");
+        string g = await NewGroupAsync(a, b);
+        Assert.Equal(AdminChange.LastAdmin, await Groups.SetAdminAsync(g, a, admin: false, None));
+        Assert.Equal(AdminChange.NotMember, await Groups.SetAdminAsync(g, s, admin: true, None));
+        Assert.Equal(AdminChange.Unchanged, await Groups.SetAdminAsync(g, a, admin: true, None));
+        Assert.Equal(AdminChange.Changed, await Groups.SetAdminAsync(g, b, admin: true, None));
+        Assert.Equal(AdminChange.Changed, await Groups.SetAdminAsync(g, a, admin: false, None));
+        Assert.Equal([b], (await Groups.GetGroupAsync(g, None))!.Admins);
+
+        var first = await Groups.AppendGroupEventAsync(new GroupEventRecord(Ids.NewId(), g, "created", [a, b], a, "team", Now(), 99), None);
+        Assert.Equal(0, first.AfterSeq);
+        await Messages.AppendAsync([ToGroup(g, a, "1", Now()), ToGroup(g, a, "2", Now())], None);
+        var second = await Groups.AppendGroupEventAsync(new GroupEventRecord(Ids.NewId(), g, "member_added", [s], a, null, Now(), 0), None);
+        var third = await Groups.AppendGroupEventAsync(new GroupEventRecord(Ids.NewId(), g, "updated", [], b, "renamed", Now(), 0), None);
+        Assert.Equal(2, second.AfterSeq);
+        Assert.Equal(2L, await Messages.GetLastSeqAsync(g, None)); // events take no seq
+
+        // Records hold lists (compared by reference): compare the event ids, in order.
+        async Task<string[]> IdsOf(int limit, long? after, long? before) =>
+            (await Groups.GetGroupEventsAsync(g, limit, after, before, None)).Select(e => e.EventId).ToArray();
+        Assert.Equal([second.EventId, third.EventId], await IdsOf(10, 0, null)); // after_seq > 0: not the creation
+        Assert.Equal([third.EventId, second.EventId], await IdsOf(2, null, null));
+        Assert.Equal([first.EventId], await IdsOf(10, null, 2));
+        Assert.Equal(["team", null, "renamed"], (await Groups.GetGroupEventsAsync(g, 10, null, null, None)).Reverse().Select(e => e.Name));
+        Assert.Equal([s], (await Groups.GetGroupEventsAsync(g, 10, 1, null, None))[0].UserIds);
+        Assert.Empty(await Groups.GetGroupEventsAsync(Ids.NewId(), 10, null, null, None));
+    }
+
+    [StoreFact]
+    public async Task Pointers_carry_the_join_seq()
+    {
+        string a = await NewUserAsync("a"), b = await NewUserAsync("b");
+        string g = await NewGroupAsync(a);
+        await Messages.AppendAsync([ToGroup(g, a, "1", Now()), ToGroup(g, a, "2", Now())], None);
+        await Groups.AddMembersAsync(g, [b], 10, Now(), None);
+        var pointers = await Pointers.GetPointersAsync(g, None);
+        Assert.Equal(0, pointers.Single(p => p.UserId == a).JoinedSeq);
+        Assert.Equal(2, pointers.Single(p => p.UserId == b).JoinedSeq);
+    }
+
     // ---- files
 
     [StoreFact]
