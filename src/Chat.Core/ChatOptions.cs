@@ -173,6 +173,14 @@ public sealed class LimitOptions
     /// <summary>Open sockets per device token on one node; one more is closed with 4029 <c>too_many_connections</c>. 0 disables.</summary>
     [Range(0, 100_000)]
     public int SocketsPerDevice { get; set; } = 8;
+
+    /// <summary>WebSocket frames (fragments) one message may span; one more closes the socket with 1009.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxFragmentsPerMessage { get; set; } = 1024;
+
+    /// <summary>Largest REST request body; a bigger one answers 413 <c>too_large</c>.</summary>
+    [Range(1024, 1_073_741_824)]
+    public long MaxRequestBodyBytes { get; set; } = 1_048_576;
 }
 
 public sealed class GatewayOptions

@@ -14,9 +14,16 @@ public sealed class GroupService(IGroupStore groups, IUserStore users, IBackplan
     {
         string name = CleanName(req.Name) ?? throw ChatException.Invalid("name is required (1-100 characters).");
         string description = Validation.CleanLabel(req.Description, 1000) ?? "";
+        // The count is checked before any work on the list (a 100,000-id body must be refused at once).
+        if (req.Members is { Count: var count } && count > _maxMembers)
+            throw new ChatException(ErrorCodes.GroupFull, $"A group has at most {_maxMembers} members.");
         var memberIds = new List<string> { creatorId };
-        foreach (string id in req.Members ?? [])
-            if (!memberIds.Contains(id)) memberIds.Add(id);
+        var seen = new HashSet<string>(StringComparer.Ordinal) { creatorId };
+        foreach (string? id in req.Members ?? [])
+        {
+            if (id is null) throw ChatException.Invalid("members must be user ids, not null.");
+            if (seen.Add(id)) memberIds.Add(id);
+        }
         if (memberIds.Count > _maxMembers)
             throw new ChatException(ErrorCodes.GroupFull, $"A group has at most {_maxMembers} members.");
         await RequireUsersExistAsync(memberIds, ct);
@@ -49,6 +56,8 @@ public sealed class GroupService(IGroupStore groups, IUserStore users, IBackplan
         var group = await GetForMemberAsync(userId, groupId, ct);
         RequireAdmin(group, userId);
         if (req.UserIds is not { Count: > 0 }) throw ChatException.Invalid("user_ids is required.");
+        if (req.UserIds.Count > _maxMembers) throw new ChatException(ErrorCodes.GroupFull, $"A group has at most {_maxMembers} members.");
+        if (req.UserIds.Any(id => id is null)) throw ChatException.Invalid("user_ids must be user ids, not null.");
         var ids = req.UserIds.Distinct(StringComparer.Ordinal).ToList();
         await RequireUsersExistAsync(ids, ct);
         var added = await groups.AddMembersAsync(groupId, ids, _maxMembers, time.NowMs(), ct)

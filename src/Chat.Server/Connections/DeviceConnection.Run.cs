@@ -129,6 +129,7 @@ internal sealed partial class DeviceConnection
     private async Task ReceivePumpAsync(GatewayServices g, CancellationToken ct)
     {
         int max = g.Options.Value.Gateway.MaxFrameBytes;
+        int maxFragments = g.Options.Value.Limits.MaxFragmentsPerMessage;
         byte[]? buffer = null;
         try
         {
@@ -136,13 +137,19 @@ internal sealed partial class DeviceConnection
             {
                 // Wait for data with no buffer: an idle socket holds no receive buffer (memory per connection).
                 var peek = await _ws.ReceiveAsync(Memory<byte>.Empty, ct);
-                Touch();
                 if (peek.MessageType == WebSocketMessageType.Close) return;
                 buffer = ArrayPool<byte>.Shared.Rent(4096);
                 int length = 0;
+                int reads = 0;
                 ValueWebSocketReceiveResult result = peek;
                 while (!result.EndOfMessage)
                 {
+                    // Endless (empty) continuation frames would otherwise hold the socket forever at no byte cost.
+                    if (++reads > maxFragments)
+                    {
+                        await CloseAndDrainAsync(CloseCodes.TooBig, ct);
+                        return;
+                    }
                     if (length == buffer.Length)
                     {
                         byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, max + 1));
@@ -152,7 +159,6 @@ internal sealed partial class DeviceConnection
                     }
                     result = await _ws.ReceiveAsync(buffer.AsMemory(length, Math.Min(buffer.Length, max + 1) - length), ct);
                     length += result.Count;
-                    Touch();
                     if (result.MessageType == WebSocketMessageType.Close) return;
                     if (length > max)
                     {
@@ -161,6 +167,8 @@ internal sealed partial class DeviceConnection
                     }
                 }
 
+                // Only a complete message is real traffic: fragments alone never keep an idle socket open.
+                Touch();
                 if (result.MessageType == WebSocketMessageType.Binary)
                     SendError(ErrorCodes.InvalidJson, "Frames must be UTF-8 JSON text.", null);
                 else if (!IsValidUtf8(buffer.AsSpan(0, length)))
@@ -189,6 +197,7 @@ internal sealed partial class DeviceConnection
         byte[] sink = ArrayPool<byte>.Shared.Rent(1024);
         try
         {
+            // Close() aborts after its grace period, so a peer that keeps sending cannot hold this loop.
             while ((await _ws.ReceiveAsync(sink.AsMemory(), ct)).MessageType != WebSocketMessageType.Close)
             {
             }

@@ -44,10 +44,24 @@ internal static class Http
 }
 
 /// <summary>Turns service failures and bad JSON into the contract's error bodies.</summary>
-internal sealed partial class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddleware> log)
+internal sealed partial class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddleware> log, Microsoft.Extensions.Options.IOptions<ChatOptions> options)
 {
+    /// <summary>The signed upload PUT streams a file whose declared size is its limit (checked by the file service).</summary>
+    private static bool IsUpload(HttpContext http) =>
+        HttpMethods.IsPut(http.Request.Method) && http.Request.Path.StartsWithSegments("/api/files", StringComparison.Ordinal)
+        && http.Request.Path.Value!.EndsWith("/upload", StringComparison.Ordinal);
+
     public async Task InvokeAsync(HttpContext http)
     {
+        // Chat:Limits:MaxRequestBodyBytes for every endpoint (the upload endpoint lifts it for its own checked stream):
+        // a huge body is refused while it streams in, before any work on it.
+        if (http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
+            bodyLimit.MaxRequestBodySize = options.Value.Limits.MaxRequestBodyBytes;
+        if (http.Request.ContentLength > options.Value.Limits.MaxRequestBodyBytes && !IsUpload(http))
+        {
+            await Http.WriteError(http, 413, ErrorCodes.ContentTooLarge, $"The request body is larger than {options.Value.Limits.MaxRequestBodyBytes} bytes.");
+            return;
+        }
         if (http.Request.Path.Value?.Length + http.Request.QueryString.Value?.Length > MaxRequestTarget)
         {
             await Http.WriteError(http, StatusCodes.Status414UriTooLong, ErrorCodes.InvalidRequest, $"The request's path and query are longer than {MaxRequestTarget} characters.");
@@ -59,6 +73,10 @@ internal sealed partial class ErrorMiddleware(RequestDelegate next, ILogger<Erro
             // Routing (404, 405) and the framework's own refusals end without a body: give them the contract's.
             if (!http.Response.HasStarted && http.Response.StatusCode >= 400 && http.Response.ContentLength is null && http.Response.ContentType is null)
                 await WriteBodiless(http);
+        }
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge && !http.Response.HasStarted)
+        {
+            await Http.WriteError(http, 413, ErrorCodes.ContentTooLarge, "The request body is too large.");
         }
         catch (ChatException ex) when (!http.Response.HasStarted)
         {
