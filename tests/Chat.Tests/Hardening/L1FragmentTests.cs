@@ -18,8 +18,9 @@ public sealed class L1FragmentTests
         var (_, me) = await server.NewUserAsync();
         using var ws = await ConnectRawAsync(server, me.Token);
 
-        int sent = await SendEmptyFragmentsAsync(ws, 10_000, TimeSpan.Zero);
-        Assert.True(sent < 10_000, "the server kept accepting fragments");
+        // 200 fragments, four times the limit. Whether the client's sends fail once the server closes depends on
+        // socket buffers (empty frames are 6 bytes), so the close code is what proves the limit, not the count sent.
+        await SendEmptyFragmentsAsync(ws, 200, TimeSpan.Zero);
         Assert.Equal(1009, await CloseCodeAsync(ws));
     }
 
