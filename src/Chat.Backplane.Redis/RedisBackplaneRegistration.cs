@@ -1,6 +1,7 @@
 using Chat.Core;
 using Chat.Core.Delivery;
 using Chat.Core.Messaging;
+using Chat.Core.Notifications;
 using Chat.Core.Presence;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -44,6 +45,14 @@ public static class RedisBackplaneRegistration
     {
         services.AddRedisConnection(connectionString);
         services.AddSingleton<IRateLimiter, RedisRateLimiter>();
+        return services;
+    }
+
+    /// <summary>The push collapse window per (device, chat), shared by all nodes.</summary>
+    public static IServiceCollection AddRedisPushCollapse(this IServiceCollection services, string connectionString)
+    {
+        services.AddRedisConnection(connectionString);
+        services.AddSingleton<IPushCollapse, RedisPushCollapse>();
         return services;
     }
 

@@ -19,6 +19,9 @@ internal sealed class RedisKeys(string prefix, string nodeId)
     /// <summary>HASH t (tokens), s (stamp ms): the user's message token bucket.</summary>
     public RedisKey RateBucket(string userId) => $"{prefix}:{{u:{userId}}}:rate";
 
+    /// <summary>STRING with a TTL of the collapse window: the device was pushed for the chat.</summary>
+    public RedisKey PushCollapse(string deviceId, string chatId) => $"{prefix}:push:{deviceId}:{chatId}";
+
     /// <summary>Events addressed to one node (deliveries).</summary>
     public RedisChannel NodeChannel(string node) => RedisChannel.Literal($"{prefix}:node:{node}");
 

@@ -1,6 +1,7 @@
 using Chat.Core.Delivery;
 using Chat.Core.Files;
 using Chat.Core.Messaging;
+using Chat.Core.Notifications;
 using Chat.Core.Presence;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -21,6 +22,9 @@ public static class LocalSeams
 
     public static IServiceCollection AddLocalRateLimiter(this IServiceCollection services) =>
         services.AddSingleton<IRateLimiter, LocalRateLimiter>();
+
+    public static IServiceCollection AddLocalPushCollapse(this IServiceCollection services) =>
+        services.AddSingleton<IPushCollapse, LocalPushCollapse>();
 
     /// <summary>Blobs as files under <paramref name="root"/>.</summary>
     public static IServiceCollection AddLocalBlobStore(this IServiceCollection services, string root) =>

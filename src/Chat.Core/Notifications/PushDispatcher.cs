@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Threading.Channels;
-using Chat.Core.Caching;
 using Chat.Core.Chats;
 using Chat.Core.Delivery;
 using Chat.Core.Diagnostics;
@@ -41,12 +40,11 @@ public sealed partial class PushDispatcher : BackgroundService
     private readonly ILogger<PushDispatcher> _log;
     private readonly PushOptions _options;
     private readonly SemaphoreSlim _sends;
-    // (device, chat) → when it was last pushed: the 30 s collapse window (bounded; a forgotten entry only allows one more push).
-    private readonly BoundedCache<string, long> _lastPush;
+    private readonly IPushCollapse _collapse;
 
     public PushDispatcher(
         INotificationStore store, IUserStore users, IGroupStore groups, IPushSender sender, ConnectionHub hub, IPresenceStore presence,
-        ChatMetrics metrics, TimeProvider time, IOptions<ChatOptions> options, ILogger<PushDispatcher> log)
+        IPushCollapse collapse, ChatMetrics metrics, TimeProvider time, IOptions<ChatOptions> options, ILogger<PushDispatcher> log)
     {
         _store = store;
         _users = users;
@@ -54,12 +52,12 @@ public sealed partial class PushDispatcher : BackgroundService
         _sender = sender;
         _hub = hub;
         _presence = presence;
+        _collapse = collapse;
         _metrics = metrics;
         _time = time;
         _log = log;
         _options = options.Value.Push;
         _sends = new SemaphoreSlim(_options.MaxConcurrentSends);
-        _lastPush = new BoundedCache<string, long>("push_collapse", Math.Max(1000, _options.QueueCapacity * 10), metrics, StringComparer.Ordinal);
         _queue = Channel.CreateBounded<PushNotice>(new BoundedChannelOptions(_options.QueueCapacity)
         {
             SingleReader = true,
@@ -117,13 +115,11 @@ public sealed partial class PushDispatcher : BackgroundService
         {
             var sub = t.Subscription;
             if (connected.Contains(sub.DeviceId)) continue;
-            string collapseKey = sub.DeviceId + "\n" + m.ChatId;
-            if (_options.CollapseSeconds > 0 && _lastPush.TryGetValue(collapseKey, out long last) && now - last < _options.CollapseSeconds * 1000)
+            if (!await _collapse.TryClaimAsync(sub.DeviceId, m.ChatId, ct))
             {
                 _metrics.PushCollapsed.Add(1);
                 continue;
             }
-            _lastPush.Set(collapseKey, now);
             if (senderName is null) (senderName, chatName) = await NamesAsync(notice, ct);
             string preview = _options.IncludeContent ? Preview(m.Content) : "";
             var payload = new PushPayload("new_message", m.ChatId, m.MessageId, m.Seq, m.SenderId, senderName, chatName!, preview, t.UnreadCount);

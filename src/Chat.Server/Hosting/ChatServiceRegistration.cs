@@ -83,6 +83,7 @@ internal static class ChatServiceRegistration
                 services.AddLocalBackplane();
                 services.AddLocalPresenceStore();
                 services.AddLocalRateLimiter();
+                services.AddLocalPushCollapse();
                 break;
             case BackplaneProvider.Redis:
                 string redis = SeamChoice.RequireConnectionString(config, "Redis",
@@ -90,6 +91,7 @@ internal static class ChatServiceRegistration
                 services.AddRedisBackplane(redis);
                 services.AddRedisPresenceStore(redis);
                 services.AddRedisRateLimiter(redis);
+                services.AddRedisPushCollapse(redis);
                 break;
         }
     }
