@@ -99,6 +99,9 @@ class StoreState extends EventTarget {
     this.presenceSubs = new Set();
     /** @type {string | null} */
     this.openChatId = null;
+    /** The open chat's read pointer when it was opened, before anything is marked read: where the unread divider
+     * goes (ui/unread.js). null while the chat list does not know the chat yet. @type {number | null} */
+    this.openedReadSeq = null;
     /** @type {Map<string, {lastStart: number, idle: ReturnType<typeof setTimeout> | null}>} */
     this.myTyping = new Map();
     /** @type {ReturnType<typeof setTimeout> | null} */

@@ -31,6 +31,7 @@ export const conversations = {
   async openChat(chatId) {
     const prev = this.openChatId;
     if (prev && prev !== chatId) this.stopTyping(prev);
+    if (chatId !== prev) this.openedReadSeq = chatId ? (this.chats.get(chatId)?.last_read_seq ?? null) : null;
     this.openChatId = chatId;
     if (!chatId) return;
     const conv = this.conv(chatId);

@@ -13,10 +13,6 @@ export class UnreadMarker {
   /** @param {ChatStore} store */
   constructor(store) {
     this.store = store;
-    /** @type {string | null} */
-    this.chatId = null;
-    /** The read pointer when the chat was opened (messages after it, not mine, are "new"). */
-    this.readSeq = 0;
     this.list = /** @type {HTMLElement} */ (document.querySelector('#message-list'));
     this.scroller = /** @type {HTMLElement} */ (document.querySelector('#messages'));
     this.divider = h('div', { class: 'day unread-divider', 'data-testid': 'unread-divider', role: 'separator' }, h('span', { text: 'New messages' }));
@@ -31,16 +27,15 @@ export class UnreadMarker {
 
   place() {
     const chatId = this.store.openChatId;
-    if (chatId !== this.chatId) {
-      this.chatId = chatId;
-      this.readSeq = chatId ? (this.store.chats.get(chatId)?.last_read_seq ?? 0) : 0;
-    }
-    if (!chatId || !this.list) { this.divider.remove(); this.update(); return; }
+    // The read pointer when the chat was opened (messages after it, not mine, are "new"); the store takes it before
+    // the visible messages are marked read.
+    const readSeq = this.store.openedReadSeq;
+    if (!chatId || readSeq === null || !this.list) { this.divider.remove(); this.update(); return; }
     /** @type {HTMLElement | null} */
     let first = null;
     for (const el of /** @type {HTMLCollectionOf<HTMLElement>} */ (this.list.children)) {
       if (el === this.divider || !el.dataset.seq || el.dataset.from === this.store.me) continue;
-      if (Number(el.dataset.seq) > this.readSeq) { first = el; break; }
+      if (Number(el.dataset.seq) > readSeq) { first = el; break; }
     }
     if (!first) this.divider.remove();
     else if (first.previousElementSibling !== this.divider) first.before(this.divider);
