@@ -27,6 +27,20 @@ public sealed class FileServiceOptions
     [Range(1, 64)]
     public int MaxConcurrentThumbnails { get; set; } = 2;
 
+    /// <summary>
+    /// Bytes one user's files may take: completed uploads (attached ones are kept for good) plus the declared size of
+    /// pending uploads whose link is still valid. An upload link that would go beyond: 413 file_too_large. 0: no quota.
+    /// </summary>
+    [Range(typeof(long), "0", "1000000000000000")]
+    public long UserQuotaBytes { get; set; } = 1L << 30;
+
+    /// <summary>
+    /// Upload links one user may hold at once that are neither completed nor expired. One more: 429 rate_limited with
+    /// retry_after_ms until the oldest expires. 0: no cap.
+    /// </summary>
+    [Range(0, 100_000)]
+    public int MaxPendingUploads { get; set; } = 20;
+
     /// <summary>How often the cleanup looks for uploads never attached (they are deleted after Chat:Limits:UnattachedFileHours).</summary>
     [Range(1, 1440)]
     public double CleanupIntervalMinutes { get; set; } = 10;
