@@ -191,6 +191,14 @@ public sealed partial class PostgresChatStore
 
     public async Task<IReadOnlyList<FileRecord>> DeleteUnattachedAsync(long createdBefore, CancellationToken ct) =>
         await QueryAsync($"DELETE FROM files WHERE attached_at IS NULL AND created_at < $1 RETURNING {FileCols}", ReadFile, ct, Long(createdBefore));
+
+    public async Task<FileUsage> GetFileUsageAsync(string ownerId, long pendingSince, CancellationToken ct) =>
+        (await QueryAsync("""
+            SELECT COALESCE(SUM(size) FILTER (WHERE complete), 0)::bigint, COALESCE(SUM(size) FILTER (WHERE NOT complete), 0)::bigint,
+                   COUNT(*) FILTER (WHERE NOT complete)::int, MIN(created_at) FILTER (WHERE NOT complete)
+            FROM files WHERE owner_id=$1 AND (complete OR created_at >= $2)
+            """, r => new FileUsage(r.GetInt64(0), r.GetInt64(1), r.GetInt32(2), r.IsDBNull(3) ? null : r.GetInt64(3)), ct,
+            Text(ownerId), Long(pendingSince))).Single();
 }
 
 public sealed partial class PostgresChatStore

@@ -260,4 +260,15 @@ public sealed partial class SqliteChatStore
         del.ExecuteNonQuery();
         return list;
     }, ct);
+
+    public async Task<FileUsage> GetFileUsageAsync(string ownerId, long pendingSince, CancellationToken ct) =>
+        (await QueryAsync($"SELECT {UsageSelect} FROM files WHERE owner_id=@o AND (complete=1 OR created_at >= @since)",
+            r => new FileUsage(r.GetInt64(0), r.GetInt64(1), r.GetInt32(2), r.IsDBNull(3) ? null : r.GetInt64(3)), ct,
+            ("@o", ownerId), ("@since", pendingSince))).Single();
+
+    // Read from the covering index files_owner.
+    private const string UsageSelect = """
+        COALESCE(SUM(CASE WHEN complete=1 THEN size ELSE 0 END), 0), COALESCE(SUM(CASE WHEN complete=0 THEN size ELSE 0 END), 0),
+        COUNT(CASE WHEN complete=0 THEN 1 END), MIN(CASE WHEN complete=0 THEN created_at END)
+        """;
 }

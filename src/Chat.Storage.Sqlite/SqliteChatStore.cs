@@ -9,7 +9,7 @@ namespace Chat.Storage.Sqlite;
 /// The embedded default store. One write connection (WAL, synchronous=FULL) used only by its own thread — SQLite has
 /// one writer anyway — and pooled read connections that run beside it.
 /// </summary>
-public sealed partial class SqliteChatStore : IChatStore, IDisposable
+public sealed partial class SqliteChatStore : IChatStore, ISpaceHealth, IDisposable
 {
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
@@ -187,6 +187,21 @@ public sealed partial class SqliteChatStore : IChatStore, IDisposable
         await using var cmd = Cmd(c, sql, null, args);
         return await cmd.ExecuteScalarAsync(ct);
     }
+
+    public string SpaceName => "database";
+
+    public bool OutOfSpace => _writes.Space.OutOfSpace;
+
+    /// <summary>
+    /// Caps the database at <paramref name="pages"/> pages (<c>PRAGMA max_page_count</c>, on the write connection):
+    /// beyond it SQLite answers SQLITE_FULL exactly as on a full disk. Tests use it to fill the database for real.
+    /// Returns the page count now.
+    /// </summary>
+    internal Task<long> LimitPagesAsync(long pages, CancellationToken ct) => _writes.RunAsync(() =>
+    {
+        Exec(_writer, $"PRAGMA max_page_count={pages}");
+        return Scalar(_writer, "PRAGMA page_count");
+    }, ct);
 
     public async Task<bool> PingAsync(CancellationToken ct) => Convert.ToInt64(await ScalarAsync("SELECT 1", ct)) == 1;
 

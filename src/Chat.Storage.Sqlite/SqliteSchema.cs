@@ -33,6 +33,7 @@ internal static class SqliteSchema
             size INTEGER NOT NULL, created_at INTEGER NOT NULL, complete INTEGER NOT NULL DEFAULT 0,
             has_thumbnail INTEGER NOT NULL DEFAULT 0, attached_at INTEGER);
         CREATE INDEX IF NOT EXISTS files_unattached ON files(created_at) WHERE attached_at IS NULL;
+        CREATE INDEX IF NOT EXISTS files_owner ON files(owner_id, complete, created_at, size);
         CREATE TABLE IF NOT EXISTS file_chats(file_id TEXT NOT NULL, chat_id TEXT NOT NULL, PRIMARY KEY(file_id, chat_id)) WITHOUT ROWID;
         """;
 

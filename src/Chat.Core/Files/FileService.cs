@@ -23,6 +23,10 @@ public sealed partial class FileService : IAttachments
     private readonly UrlSigner _signer;
     private readonly ILinkOrigin _links;
     private readonly ChatOptions _chat;
+    private readonly FileServiceOptions _options;
+    // Quota check and insert under one lock per user (striped): concurrent requests of one user on this node cannot
+    // both pass the check. Nodes of a cluster check independently (each may let one request more through).
+    private readonly SemaphoreSlim[] _quotaLocks = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
     private readonly ILogger<FileService> _log;
     private readonly TimeProvider _time;
     // Completed file records never change (except attached_at, which describing does not use): cache them for the
@@ -33,7 +37,7 @@ public sealed partial class FileService : IAttachments
 
     public FileService(
         IFileStore files, IBlobStore blobs, IThumbnailer thumbnailer, UrlSigner signer, ILinkOrigin links, IOptions<ChatOptions> chat,
-        ChatMetrics metrics, TimeProvider time, ILogger<FileService> log)
+        IOptions<FileServiceOptions> options, ChatMetrics metrics, TimeProvider time, ILogger<FileService> log)
     {
         _files = files;
         _blobs = blobs;
@@ -41,6 +45,7 @@ public sealed partial class FileService : IAttachments
         _signer = signer;
         _links = links;
         _chat = chat.Value;
+        _options = options.Value;
         _log = log;
         _time = time;
         _complete = new BoundedCache<string, FileRecord>("files", _chat.Caches.Files, metrics, StringComparer.Ordinal);
@@ -69,14 +74,53 @@ public sealed partial class FileService : IAttachments
         if (size > max) throw new ChatException(ErrorCodes.FileTooLarge, $"Files may be at most {max} bytes.");
         string type = FileNames.CleanContentType(req.FileType);
 
-        long now = _time.NowMs();
-        var record = new FileRecord(Ids.NewId(), userId, name, type, size, now, Complete: false, HasThumbnail: false, AttachedAt: null);
-        await _files.CreateFileAsync(record, ct);
         int ttl = _chat.Limits.UploadUrlExpirySeconds;
+        var gate = _quotaLocks[(int)((uint)StringComparer.Ordinal.GetHashCode(userId) % (uint)_quotaLocks.Length)];
+        await gate.WaitAsync(ct);
+        FileRecord record;
+        long now;
+        try
+        {
+            now = _time.NowMs();
+            await CheckQuotaAsync(userId, size, now, ttl, ct);
+            record = new FileRecord(Ids.NewId(), userId, name, type, size, now, Complete: false, HasThumbnail: false, AttachedAt: null);
+            await _files.CreateFileAsync(record, ct);
+        }
+        finally
+        {
+            gate.Release();
+        }
         long expires = now / 1000 + ttl;
         string url = Link(record.FileId, "/upload", SignedAction.Upload, expires);
         LogUploadIssued(_log, record.FileId, userId, size, type);
         return new UploadUrlResponse(record.FileId, url, ttl);
+    }
+
+    /// <summary>
+    /// Chat:Files:MaxPendingUploads and UserQuotaBytes, counted from the files table (so they hold across restarts):
+    /// pending uploads whose link has expired can no longer complete and do not count.
+    /// </summary>
+    private async Task CheckQuotaAsync(string userId, long size, long now, int ttlSeconds, CancellationToken ct)
+    {
+        long quota = _options.UserQuotaBytes;
+        int maxPending = _options.MaxPendingUploads;
+        if (quota == 0 && maxPending == 0) return;
+        long ttlMs = ttlSeconds * 1000L;
+        var usage = await _files.GetFileUsageAsync(userId, now - ttlMs, ct);
+        if (maxPending > 0 && usage.PendingCount >= maxPending)
+        {
+            long wait = Math.Clamp((usage.OldestPendingAt ?? now) + ttlMs - now, 1000, ttlMs);
+            LogQuotaRefused(_log, userId, "outstanding upload links");
+            throw new ChatException(ErrorCodes.RateLimited,
+                $"You have {usage.PendingCount} uploads outstanding, the most allowed ({maxPending}): finish one, or wait until its link expires.", (int)wait);
+        }
+        long used = usage.StoredBytes + usage.PendingBytes;
+        if (quota > 0 && used + size > quota)
+        {
+            LogQuotaRefused(_log, userId, "storage quota");
+            throw new ChatException(ErrorCodes.FileTooLarge,
+                $"This file would take your files over your storage quota of {quota} bytes ({used} bytes used or reserved by pending uploads).");
+        }
     }
 
     /// <summary>
@@ -247,6 +291,9 @@ public sealed partial class FileService : IAttachments
 
     [LoggerMessage(4005, LogLevel.Warning, "Thumbnail of file {FileId} failed; the file is kept without one")]
     private static partial void LogThumbnailFailed(ILogger logger, string fileId, Exception ex);
+
+    [LoggerMessage(4009, LogLevel.Information, "Upload link for {UserId} refused: {Limit} reached")]
+    private static partial void LogQuotaRefused(ILogger logger, string userId, string limit);
 
     [LoggerMessage(4006, LogLevel.Information, "Deleted {Count} uploads that were never attached")]
     private static partial void LogCleanedUp(ILogger logger, int count);

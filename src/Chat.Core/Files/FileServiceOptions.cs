@@ -11,13 +11,35 @@ public sealed class FileServiceOptions
     [Range(16, 2048)]
     public int ThumbnailSize { get; set; } = 320;
 
-    /// <summary>Images whose header declares more pixels than this are not decoded (no thumbnail): a tiny hostile file can declare a huge canvas.</summary>
-    [Range(1, 1_000_000_000)]
-    public long MaxThumbnailSourcePixels { get; set; } = 40_000_000;
+    /// <summary>
+    /// Pixels a thumbnail may decode, at most (each costs 4 bytes of native memory while the thumbnail is made). Checked
+    /// against the dimensions in the image's header, after the codec's free down-scaling (JPEG decodes at 1/2, 1/4 or
+    /// 1/8 scale; PNG, GIF and WebP at full size), before anything is decoded: a tiny file can declare a huge canvas.
+    /// Beyond it the file is stored without a thumbnail. 16 Mi pixels = 4096 × 4096 = 64 MiB per decode.
+    /// </summary>
+    [Range(1, 268_435_456)]
+    public long MaxThumbnailPixels { get; set; } = 16L * 1024 * 1024;
 
-    /// <summary>Thumbnails made at the same time, at most (each decode may hold width × height × 4 bytes).</summary>
+    /// <summary>
+    /// Thumbnails made at the same time, at most. Further uploads wait for a slot a bounded time (and only a few
+    /// may wait); one that gets none is stored without a thumbnail.
+    /// </summary>
     [Range(1, 64)]
-    public int ThumbnailConcurrency { get; set; } = 2;
+    public int MaxConcurrentThumbnails { get; set; } = 2;
+
+    /// <summary>
+    /// Bytes one user's files may take: completed uploads (attached ones are kept for good) plus the declared size of
+    /// pending uploads whose link is still valid. An upload link that would go beyond: 413 file_too_large. 0: no quota.
+    /// </summary>
+    [Range(typeof(long), "0", "1000000000000000")]
+    public long UserQuotaBytes { get; set; } = 1L << 30;
+
+    /// <summary>
+    /// Upload links one user may hold at once that are neither completed nor expired. One more: 429 rate_limited with
+    /// retry_after_ms until the oldest expires. 0: no cap.
+    /// </summary>
+    [Range(0, 100_000)]
+    public int MaxPendingUploads { get; set; } = 20;
 
     /// <summary>How often the cleanup looks for uploads never attached (they are deleted after Chat:Limits:UnattachedFileHours).</summary>
     [Range(1, 1440)]

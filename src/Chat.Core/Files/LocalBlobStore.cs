@@ -1,3 +1,5 @@
+using Chat.Core.Storage;
+
 namespace Chat.Core.Files;
 
 /// <summary>
@@ -6,8 +8,9 @@ namespace Chat.Core.Files;
 /// Writes go to <c>{root}/.tmp</c> first, are fsynced, then renamed into place: a crash or a refused upload never
 /// leaves a partial blob under its key.
 /// </summary>
-public sealed class LocalBlobStore : IBlobStore
+public sealed class LocalBlobStore : IBlobStore, ISpaceHealth
 {
+    private readonly StorageSpace _space = new();
     private readonly string _root;
     private readonly string _tmp;
 
@@ -19,6 +22,10 @@ public sealed class LocalBlobStore : IBlobStore
     }
 
     public string Root => _root;
+
+    public string SpaceName => "blob store";
+
+    public bool OutOfSpace => _space.OutOfSpace;
 
     /// <summary>The temp folder; files left there by a crash are removed by <see cref="DeleteStaleTempFiles"/>.</summary>
     public string TempFolder => _tmp;
@@ -44,7 +51,14 @@ public sealed class LocalBlobStore : IBlobStore
             }
             Directory.CreateDirectory(Path.GetDirectoryName(final)!);
             File.Move(temp, final, overwrite: true);
+            _space.Written();
             return written;
+        }
+        catch (Exception ex) when (StorageSpace.IsDiskFull(ex))
+        {
+            TryDelete(temp);
+            _space.Failed();
+            throw new StorageFullException("blob store", ex);
         }
         catch
         {

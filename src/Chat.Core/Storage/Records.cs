@@ -46,3 +46,9 @@ public sealed record ChatHead(string ChatId, long LastSeq);
 public sealed record FileRecord(
     string FileId, string OwnerId, string FileName, string ContentType, long Size, long CreatedAt,
     bool Complete, bool HasThumbnail, long? AttachedAt);
+
+/// <summary>
+/// What one user's files take (the storage quota): bytes of completed files, and the pending uploads created since a
+/// cutoff (older ones' links have expired, so they can no longer complete) with their declared bytes and the oldest's time.
+/// </summary>
+public sealed record FileUsage(long StoredBytes, long PendingBytes, int PendingCount, long? OldestPendingAt);

@@ -105,6 +105,8 @@ public interface IFileStore
     Task<bool> CanReadFileAsync(string fileId, string userId, CancellationToken ct);
     /// <summary>Deletes and returns files created before the cutoff and never attached.</summary>
     Task<IReadOnlyList<FileRecord>> DeleteUnattachedAsync(long createdBefore, CancellationToken ct);
+    /// <summary>The owner's completed files, and pending uploads created at or after <paramref name="pendingSince"/>.</summary>
+    Task<FileUsage> GetFileUsageAsync(string ownerId, long pendingSince, CancellationToken ct);
 }
 
 /// <summary>Answers /healthz: are the stores reachable.</summary>

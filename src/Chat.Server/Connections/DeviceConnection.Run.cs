@@ -302,6 +302,10 @@ internal sealed partial class DeviceConnection
         {
             throw;
         }
+        catch (Exception ex) when (Chat.Core.Storage.StorageSpace.IsDiskFull(ex))
+        {
+            SendError(ErrorCodes.Unavailable, Chat.Core.Storage.StorageFullException.ClientMessage, frame.ClientMsgId, requestId: frame.RequestId);
+        }
         catch (Exception ex)
         {
             LogFrameFailed(_log, frame.Type, DeviceId.Value, ex);

@@ -101,6 +101,12 @@ internal sealed partial class ErrorMiddleware(RequestDelegate next, ILogger<Erro
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {
         }
+        catch (Exception ex) when (!http.Response.HasStarted && Chat.Core.Storage.StorageSpace.IsDiskFull(ex))
+        {
+            // A full disk is the operator's to fix, not a bug: 503 with a sentence, and /healthz says degraded.
+            LogOutOfSpace(log, http.Request.Method, http.Request.Path, ex.Message);
+            await Http.WriteError(http, 503, ErrorCodes.Unavailable, Chat.Core.Storage.StorageFullException.ClientMessage);
+        }
         catch (Exception ex) when (!http.Response.HasStarted)
         {
             LogUnhandled(log, http.Request.Method, http.Request.Path, ex);
@@ -144,6 +150,9 @@ internal sealed partial class ErrorMiddleware(RequestDelegate next, ILogger<Erro
         };
         return Http.WriteError(http, status, code, message);
     }
+
+    [LoggerMessage(3002, LogLevel.Error, "{Method} {Path} failed for lack of storage space: {Reason}")]
+    private static partial void LogOutOfSpace(ILogger logger, string method, string path, string reason);
 
     [LoggerMessage(3001, LogLevel.Error, "Unhandled error in {Method} {Path}")]
     private static partial void LogUnhandled(ILogger logger, string method, string path, Exception ex);

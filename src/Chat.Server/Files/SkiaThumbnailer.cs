@@ -6,20 +6,48 @@ namespace Chat.Server.Files;
 
 /// <summary>
 /// Thumbnails with SkiaSharp (MIT; the NoDependencies native build needs no fontconfig). Hostile images are contained:
-/// the header is read first and images declaring more than Chat:Files:MaxThumbnailSourcePixels are never decoded;
-/// JPEGs are decoded straight at a reduced scale; at most Chat:Files:ThumbnailConcurrency decodes run at once.
+/// the header is read first (<see cref="SKCodec.Create(Stream, out SKCodecResult)"/> parses only the header) and an
+/// image that would decode more than Chat:Files:MaxThumbnailPixels is never decoded; JPEGs are decoded straight at a
+/// reduced scale; at most Chat:Files:MaxConcurrentThumbnails run at once, and the wait for a slot is bounded.
 /// </summary>
-internal sealed class SkiaThumbnailer(IOptions<FileServiceOptions> options) : IThumbnailer, IDisposable
+internal sealed partial class SkiaThumbnailer(IOptions<FileServiceOptions> options, ILogger<SkiaThumbnailer> log) : IThumbnailer, IDisposable
 {
+    /// <summary>How long an upload waits for a thumbnail slot before it is stored without one.</summary>
+    internal static readonly TimeSpan SlotWait = TimeSpan.FromSeconds(10);
+
     private readonly FileServiceOptions _options = options.Value;
-    private readonly SemaphoreSlim _gate = new(options.Value.ThumbnailConcurrency, options.Value.ThumbnailConcurrency);
+    private readonly SemaphoreSlim _gate = new(options.Value.MaxConcurrentThumbnails, options.Value.MaxConcurrentThumbnails);
+    // Waiting is bounded in count too: beyond this many waiters an upload gets no thumbnail at once.
+    private readonly int _maxWaiting = options.Value.MaxConcurrentThumbnails * 8;
+    private int _waiting;
 
     public async Task<Thumbnail?> CreateAsync(Stream source, CancellationToken ct)
     {
+        if (Interlocked.Increment(ref _waiting) > _maxWaiting)
+        {
+            Interlocked.Decrement(ref _waiting);
+            LogBusy(log, _options.MaxConcurrentThumbnails);
+            return null;
+        }
+        bool entered;
+        try
+        {
+            entered = await _gate.WaitAsync(SlotWait, ct);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+        if (!entered)
+        {
+            LogBusy(log, _options.MaxConcurrentThumbnails);
+            return null;
+        }
         string? spool = null;
         try
         {
-            // The codec seeks; a network stream (S3) is spooled to a temp file rather than into memory.
+            // The codec seeks; a network stream (S3) is spooled to a temp file rather than into memory (inside the
+            // slot, so the spools on disk are bounded too).
             if (!source.CanSeek)
             {
                 spool = Path.Combine(Path.GetTempPath(), "chat-thumb-" + Guid.NewGuid().ToString("N"));
@@ -27,19 +55,12 @@ internal sealed class SkiaThumbnailer(IOptions<FileServiceOptions> options) : IT
                     await source.CopyToAsync(file, BoundedCopy.BufferSize, ct);
                 source = new FileStream(spool, FileMode.Open, FileAccess.Read, FileShare.Read, BoundedCopy.BufferSize);
             }
-            await _gate.WaitAsync(ct);
-            try
-            {
-                var input = source;
-                return await Task.Run(() => Make(input), ct);
-            }
-            finally
-            {
-                _gate.Release();
-            }
+            var input = source;
+            return await Task.Run(() => Make(input), ct);
         }
         finally
         {
+            _gate.Release();
             if (spool is not null)
             {
                 await source.DisposeAsync();
@@ -52,14 +73,19 @@ internal sealed class SkiaThumbnailer(IOptions<FileServiceOptions> options) : IT
     {
         using var codec = SKCodec.Create(input, out var result);
         if (codec is null || result != SKCodecResult.Success) return null;
-        var info = codec.Info;
-        if (info.Width <= 0 || info.Height <= 0 || (long)info.Width * info.Height > _options.MaxThumbnailSourcePixels) return null;
+        var info = codec.Info; // from the header: nothing is decoded yet
+        if (info.Width <= 0 || info.Height <= 0) return null;
 
         int max = _options.ThumbnailSize;
         float scale = Math.Min(1f, (float)max / Math.Max(info.Width, info.Height));
         // JPEG decodes at 1/2, 1/4, 1/8 for free; other formats answer their full size here.
         var decodeSize = codec.GetScaledDimensions(scale);
         if (decodeSize.Width <= 0 || decodeSize.Height <= 0) decodeSize = new SKSizeI(info.Width, info.Height);
+        if ((long)decodeSize.Width * decodeSize.Height > _options.MaxThumbnailPixels)
+        {
+            LogTooLarge(log, info.Width, info.Height, _options.MaxThumbnailPixels);
+            return null;
+        }
         bool opaque = info.AlphaType == SKAlphaType.Opaque;
         var decodeInfo = new SKImageInfo(decodeSize.Width, decodeSize.Height, SKColorType.Rgba8888, opaque ? SKAlphaType.Opaque : SKAlphaType.Premul);
         using var decoded = new SKBitmap(decodeInfo);
@@ -102,4 +128,10 @@ internal sealed class SkiaThumbnailer(IOptions<FileServiceOptions> options) : IT
     }
 
     public void Dispose() => _gate.Dispose();
+
+    [LoggerMessage(4007, LogLevel.Information, "An image declaring {Width}×{Height} pixels would decode more than Chat:Files:MaxThumbnailPixels ({Limit}): stored without a thumbnail")]
+    private static partial void LogTooLarge(ILogger logger, int width, int height, long limit);
+
+    [LoggerMessage(4008, LogLevel.Warning, "All {Slots} thumbnail slots stayed busy: an image is stored without a thumbnail")]
+    private static partial void LogBusy(ILogger logger, int slots);
 }

@@ -145,7 +145,7 @@ internal static class ChatServiceRegistration
     private static void AddChatTelemetry(this IServiceCollection services)
     {
         services.AddHostedService<Chat.Server.Diagnostics.ChatGauges>();
-        services.AddHealthChecks().AddCheck<StoreHealthCheck>("stores");
+        services.AddHealthChecks().AddCheck<StoreHealthCheck>("stores").AddCheck<SpaceHealthCheck>("space");
         services.AddOpenTelemetry().WithMetrics(m => m
             .AddMeter(ChatMetrics.MeterName)
             .AddAspNetCoreInstrumentation()
@@ -168,5 +168,18 @@ internal sealed class StoreHealthCheck(IStoreHealth store) : Microsoft.Extension
         {
             return Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy("store unreachable", ex);
         }
+    }
+}
+
+/// <summary>Degraded (still 200: reads work) while the database's or the blob store's latest write failed for lack of space.</summary>
+internal sealed class SpaceHealthCheck(IStoreHealth store, Chat.Core.Files.IBlobStore blobs) : Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck
+{
+    public Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult> CheckHealthAsync(
+        Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var full = new object[] { store, blobs }.OfType<ISpaceHealth>().Where(s => s.OutOfSpace).Select(s => s.SpaceName).ToList();
+        return Task.FromResult(full.Count == 0
+            ? Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy()
+            : Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Degraded($"out of space: {string.Join(", ", full)}; writes fail until space returns"));
     }
 }

@@ -557,6 +557,30 @@ public abstract partial class StoreContract : IAsyncLifetime
         Assert.Null(await Files.GetFileAsync(Ids.NewId(), None));
     }
 
+    [StoreFact]
+    public async Task File_usage_sums_completed_files_and_live_pending_uploads_per_owner()
+    {
+        string a = await NewUserAsync("a"), b = await NewUserAsync("b");
+        Assert.Equal(new FileUsage(0, 0, 0, null), await Files.GetFileUsageAsync(a, 0, None));
+        var done = new FileRecord(Ids.NewId(), a, "a.bin", "application/octet-stream", 1000, 100, false, false, null);
+        var stale = done with { FileId = Ids.NewId(), Size = 7, CreatedAt = 200 };   // its link expired: not counted
+        var pending1 = done with { FileId = Ids.NewId(), Size = 20, CreatedAt = 500 };
+        var pending2 = done with { FileId = Ids.NewId(), Size = 300, CreatedAt = 600 };
+        var others = done with { FileId = Ids.NewId(), OwnerId = b, Size = 50_000, CreatedAt = 700 };
+        foreach (var x in new[] { done, stale, pending1, pending2, others }) await Files.CreateFileAsync(x, None);
+        await Files.MarkCompleteAsync(done.FileId, hasThumbnail: false, None); // completed long ago: counted whatever its age
+
+        Assert.Equal(new FileUsage(1000, 320, 2, 500), await Files.GetFileUsageAsync(a, 400, None));
+        Assert.Equal(new FileUsage(1000, 327, 3, 200), await Files.GetFileUsageAsync(a, 0, None));
+        Assert.Equal(new FileUsage(0, 50_000, 1, 700), await Files.GetFileUsageAsync(b, 400, None));
+
+        // Completing moves bytes from pending to stored; cleanup takes them away.
+        await Files.MarkCompleteAsync(pending2.FileId, hasThumbnail: false, None);
+        Assert.Equal(new FileUsage(1300, 20, 1, 500), await Files.GetFileUsageAsync(a, 400, None));
+        await Files.DeleteUnattachedAsync(long.MaxValue, None);
+        Assert.Equal(new FileUsage(0, 0, 0, null), await Files.GetFileUsageAsync(a, 0, None));
+    }
+
     // ---- users and devices
 
     [StoreFact]
