@@ -64,15 +64,16 @@ public sealed class GroupTests(BrowserFixture fx, ITestOutputHelper output)
 
         // Remove Carol: the group leaves her list; Bob and Alice see 2 members.
         await alice.Page.GetByTestId("group-member").Filter(new() { HasText = "Carol" }).GetByTestId("group-remove").ClickAsync();
+        await alice.Page.GetByTestId("confirm-ok").ClickAsync();
         await Expect(alice.Page.GetByTestId("group-member")).ToHaveCountAsync(2);
         await alice.Page.GetByTestId("group-close").ClickAsync();
         await Expect(ChatUser.ChatItem(carol.Page, "Weekend trip 🏕")).ToHaveCountAsync(0);
         await Expect(bob.Page.GetByTestId("conversation-subtitle")).ToContainTextAsync("2 members");
 
-        // Bob leaves (confirming the prompt): the chat closes for him.
-        bob.Page.Dialog += async (_, d) => await d.AcceptAsync();
+        // Bob leaves (confirming in the page's dialog): the chat closes for him.
         await bob.Page.GetByTestId("group-info").ClickAsync();
         await bob.Page.GetByTestId("group-leave").ClickAsync();
+        await bob.Page.GetByTestId("confirm-ok").ClickAsync();
         await Expect(bob.Page.GetByTestId("conversation")).ToBeHiddenAsync();
         await Expect(ChatUser.ChatItem(bob.Page, "Weekend trip 🏕")).ToHaveCountAsync(0);
         await Expect(alice.Page.GetByTestId("conversation-subtitle")).ToContainTextAsync("1 member");

@@ -40,6 +40,11 @@
  *   group_id: string, name: string, description: string, created_by: string, created_at: number,
  *   members: string[], admins: string[]
  * }} Group
+ * @typedef {'created' | 'updated' | 'member_added' | 'member_removed' | 'admin_added' | 'admin_removed'} GroupAction
+ * @typedef {{
+ *   event_id: string, action: GroupAction, user_ids: string[], by: string, name?: string | null,
+ *   timestamp: number, after_seq: number
+ * }} GroupEvent a group change in the timeline, placed after the message with `seq = after_seq`
  * @typedef {{user_id: string, delivered_seq: number, read_seq: number}} MemberReceipt
  * @typedef {{file_id: string, upload_url: string, expires_in: number}} UploadTicket
  */
@@ -222,6 +227,28 @@ export class ApiClient {
   /** Removes a member; removing yourself leaves the group. @param {string} groupId @param {string} userId @returns {Promise<void>} */
   removeMember(groupId, userId) {
     return this.request('DELETE', `/api/groups/${enc(groupId)}/members/${enc(userId)}`);
+  }
+
+  /** Makes members admins (admins only). @param {string} groupId @param {string[]} userIds @returns {Promise<Group>} */
+  addAdmins(groupId, userIds) {
+    return this.request('POST', `/api/groups/${enc(groupId)}/admins`, { user_ids: userIds });
+  }
+
+  /** Takes the admin role away (admins only; the last admin: 409 `conflict`). @param {string} groupId @param {string} userId
+   * @returns {Promise<Group>} */
+  removeAdmin(groupId, userId) {
+    return this.request('DELETE', `/api/groups/${enc(groupId)}/admins/${enc(userId)}`);
+  }
+
+  /**
+   * The group's timeline events. `after_seq`: events placed after a higher `seq`, oldest first;
+   * `before_seq`/no cursor: events placed after a lower `seq`, newest first.
+   * @param {string} groupId
+   * @param {{limit?: number, after_seq?: number, before_seq?: number}} [page]
+   * @returns {Promise<{events: GroupEvent[], has_more: boolean}>}
+   */
+  groupEvents(groupId, page = {}) {
+    return this.request('GET', `/api/groups/${enc(groupId)}/events${query(page)}`);
   }
 
   // ---- files

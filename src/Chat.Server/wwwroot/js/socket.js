@@ -29,10 +29,10 @@
  * @typedef {{type: 'typing_start' | 'typing_stop', chat_id: string, user_id: string}} TypingFrame
  * @typedef {{type: 'presence_update', user_id: string, status: import('./api.js').PresenceStatus, last_seen: number}} PresenceFrame
  * @typedef {{
- *   type: 'group_update', group_id: string,
- *   action: 'created' | 'updated' | 'member_added' | 'member_removed',
- *   user_ids: string[], by: string
- * }} GroupUpdateFrame
+ *   type: 'group_update', group_id: string, action: import('./api.js').GroupAction,
+ *   user_ids: string[], by: string, name?: string | null,
+ *   event_id?: string, timestamp?: number, after_seq?: number
+ * }} GroupUpdateFrame `event_id`, `timestamp`, `after_seq` (v1.1): the stored timeline event
  * @typedef {{type: 'heartbeat_ack', server_time: number}} HeartbeatAckFrame
  * @typedef {{type: 'error', code: string, error: string, client_msg_id?: string, request_id?: string, retry_after_ms?: number}} ErrorFrame
  * @typedef {{

@@ -23,11 +23,13 @@ import { otherTabs } from './store/tabs.js';
 import { management } from './store/management.js';
 import { revisions } from './store/revisions.js';
 import { richMessages } from './store/rich-messages.js';
+import { groupTimeline } from './store/group-timeline.js';
 
 /**
  * @typedef {import('./api.js').ChatSummary} ChatSummary
  * @typedef {import('./api.js').Message} Message
  * @typedef {import('./api.js').Group} Group
+ * @typedef {import('./api.js').GroupEvent} GroupEvent
  * @typedef {import('./api.js').User} User
  * @typedef {import('./api.js').Attachment} Attachment
  * @typedef {import('./api.js').PresenceStatus} PresenceStatus
@@ -46,8 +48,9 @@ import { richMessages } from './store/rich-messages.js';
  *   catchingUp: Promise<void> | null, stale: boolean,
  *   receipts: Map<string, {delivered_seq: number, read_seq: number}>,
  *   group: Group | null,
- *   removed: boolean
- * }} Conversation
+ *   removed: boolean,
+ *   events: Map<string, GroupEvent>, eventsLow: number
+ * }} Conversation `events`: group timeline events by `event_id`, loaded for `after_seq >= eventsLow` (store/group-timeline.js)
  *
  * @typedef {{
  *   client_msg_id: string, chat_id: string, content: string, timestamp: number,
@@ -141,14 +144,14 @@ class StoreState extends EventTarget {
  * (A class, not a typedef, so that the sections can name it in `@this` without a circular type.)
  * @type {new (session: Session, hooks?: StoreHooks) => StoreState & typeof lifecycle & typeof chatList & typeof usersAndPresence
  *   & typeof conversations & typeof sending & typeof typingAndRead & typeof incomingFrames & typeof otherTabs & typeof management
- *   & typeof revisions & typeof richMessages}
+ *   & typeof revisions & typeof richMessages & typeof groupTimeline}
  */
 const WithSections = /** @type {any} */ (StoreState);
 
 /** The store: its state (`StoreState`) and the methods of every section under `store/`. */
 export class ChatStore extends WithSections {}
 
-const sections = [lifecycle, chatList, usersAndPresence, conversations, sending, typingAndRead, incomingFrames, otherTabs, management, revisions, richMessages];
+const sections = [lifecycle, chatList, usersAndPresence, conversations, sending, typingAndRead, incomingFrames, otherTabs, management, revisions, richMessages, groupTimeline];
 for (const section of sections) {
   for (const name of Object.keys(section)) {
     if (Object.hasOwn(ChatStore.prototype, name)) throw new Error(`ChatStore.${name} is defined in two sections`);

@@ -21,6 +21,7 @@ export const conversations = {
         chat_id: chatId, messages: new Map(), ids: new Set(), minSeq: Infinity, maxSeq: 0,
         loaded: false, loading: null, hasMoreBefore: false, loadingOlder: false,
         catchingUp: null, stale: false, receipts: new Map(), group: null, removed: false,
+        events: new Map(), eventsLow: Infinity,
       };
       this.convs.set(chatId, c);
     }
@@ -56,6 +57,7 @@ export const conversations = {
       const page = await this.api.messages(conv.chat_id, { limit: 50 });
       for (const m of page.messages) this.insert(conv, m);
       conv.hasMoreBefore = page.has_more;
+      await this.loadFirstEvents(conv);
       conv.loaded = true;
       conv.stale = false;
       this.emit('conversation', conv.chat_id);
@@ -80,6 +82,7 @@ export const conversations = {
       const page = await this.api.messages(chatId, { limit: 50, before_seq: before });
       for (const m of page.messages) this.insert(conv, m);
       conv.hasMoreBefore = page.has_more;
+      await this.loadOlderEvents(conv);
     } finally {
       conv.loadingOlder = false;
       this.emit('older', chatId, 'done');
@@ -92,6 +95,7 @@ export const conversations = {
     const conv = this.conv(chatId);
     if (!conv.loaded) return Promise.resolve();
     conv.catchingUp ??= (async () => {
+      const wasStale = conv.stale;
       try {
         for (let guard = 0; guard < 50; guard++) {
           const gap = this.firstGap(conv);
@@ -102,6 +106,7 @@ export const conversations = {
           if (!page.has_more && this.firstGap(conv) === null) break;
           if (!page.messages.length) break;
         }
+        if (wasStale) await this.catchUpEvents(conv);
         conv.stale = false;
       } finally {
         conv.catchingUp = null;

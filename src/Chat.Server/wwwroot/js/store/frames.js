@@ -192,6 +192,7 @@ export const incomingFrames = {
   onGroupUpdate(f) {
     const groupId = f.group_id;
     const ids = f.user_ids ?? [];
+    this.addLiveEvent(f);
     if (f.action === 'member_removed' && ids.includes(this.me)) {
       this.chats.delete(groupId);
       const conv = this.convs.get(groupId);

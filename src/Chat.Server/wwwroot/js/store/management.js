@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * Chats and groups management: starting a direct chat by username, creating a group, renaming,
- * adding and removing members, leaving.
+ * adding and removing members, making and unmaking admins, leaving.
  * Methods of {@link ChatStore} (mixed into it by store.js; `this` is the store).
  * @module store/management
  */
@@ -84,6 +84,26 @@ export const management = {
     const c = this.chats.get(groupId);
     if (c && conv.group) c.member_count = conv.group.members.length;
     this.emit('group', groupId);
+    this.emit('chats');
+  },
+
+  /** @param {string} groupId @param {string} userId @this {ChatStore} */
+  async makeAdmin(groupId, userId) {
+    this.adoptGroup(await this.api.addAdmins(groupId, [userId]));
+  },
+
+  /** The last admin cannot step down: the server answers 409 with a sentence to show.
+   * @param {string} groupId @param {string} userId @this {ChatStore} */
+  async removeAdmin(groupId, userId) {
+    this.adoptGroup(await this.api.removeAdmin(groupId, userId));
+  },
+
+  /** Takes the server's copy of a group after a change. @param {import('../api.js').Group} g @this {ChatStore} */
+  adoptGroup(g) {
+    this.conv(g.group_id).group = g;
+    const c = this.chats.get(g.group_id);
+    if (c) { c.name = g.name; c.member_count = g.members.length; }
+    this.emit('group', g.group_id);
     this.emit('chats');
   },
 

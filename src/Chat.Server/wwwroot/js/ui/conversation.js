@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * The conversation pane: header (presence, last seen), history with day separators and
- * load-older-on-scroll, ticks, "read by N", typing indicator, composer, attachments.
+ * load-older-on-scroll, ticks, "read by N", group timeline lines, typing indicator, composer, attachments.
  * Message elements are keyed (sender + client_msg_id) and reused, so an optimistic message
  * turns into the acknowledged one in place.
  * @module ui/conversation
@@ -12,12 +12,14 @@ import { MessageActions } from './message-actions.js';
 import { MentionAutocomplete, mentionResolver } from './mentions.js';
 import { renderMessageText } from './markdown.js';
 import { reactionChips, reactionsSig } from './reactions.js';
+import { eventLine, fillEventLine } from './timeline.js';
 
 /**
  * @typedef {import('../store.js').ChatStore} ChatStore
  * @typedef {import('../store.js').Pending} Pending
  * @typedef {import('../api.js').Message} Message
  * @typedef {{key: string, kind: 'day', label: string} |
+ *   {key: string, kind: 'event', event: import('../api.js').GroupEvent} |
  *   {key: string, kind: 'msg', msg: Message | null, pending: Pending | null, showSender: boolean}} Item
  */
 
@@ -180,12 +182,26 @@ export class ConversationView {
       const k = dayKey(ts);
       if (k !== lastDay) { out.push({ key: `day-${k}`, kind: 'day', label: fmtDay(ts) }); lastDay = k; lastFrom = ''; }
     };
+    // Group changes go after the message with seq = after_seq, i.e. before the first message above it.
+    const events = s.eventsOf(chatId);
+    let next = 0;
+    /** @param {number} seq */
+    const eventsBefore = (seq) => {
+      for (; next < events.length && events[next].after_seq < seq; next++) {
+        const ev = events[next];
+        day(ev.timestamp);
+        out.push({ key: `ev:${ev.event_id}`, kind: 'event', event: ev });
+        lastFrom = '';
+      }
+    };
     for (const m of s.messagesOf(chatId)) {
+      eventsBefore(m.seq);
       if (m.kind && m.kind !== 'message') continue; // kinds this client does not know show as nothing
       day(m.timestamp);
       out.push({ key: msgKey(m.from, m.client_msg_id, m.message_id), kind: 'msg', msg: m, pending: null, showSender: group && m.from !== s.me && m.from !== lastFrom });
       lastFrom = m.from;
     }
+    eventsBefore(Infinity);
     for (const p of s.pendingOf(chatId)) {
       day(p.timestamp);
       out.push({ key: msgKey(s.me, p.client_msg_id, ''), kind: 'msg', msg: null, pending: p, showSender: false });
@@ -206,11 +222,12 @@ export class ConversationView {
       if (!el) {
         el = item.kind === 'day'
           ? h('div', { class: 'day', 'data-testid': 'day-separator', role: 'separator' }, h('span', { text: item.label }))
-          : h('div', { class: 'msg', 'data-testid': 'message' });
+          : item.kind === 'event' ? eventLine() : h('div', { class: 'msg', 'data-testid': 'message' });
         el.dataset.key = item.key;
         this.elements.set(item.key, el);
       }
       if (item.kind === 'msg') this.fillMessage(el, item);
+      else if (item.kind === 'event') fillEventLine(this.store, el, item.event);
       if (el !== cursor) this.listEl.insertBefore(el, cursor);
       else cursor = cursor.nextElementSibling;
     }

@@ -1,6 +1,7 @@
 // @ts-check
 /**
- * Dialogs: new direct chat, new group, group info (rename, members, leave), devices, image viewer.
+ * Dialogs: new direct chat, new group, group info (rename; the members panel with roles and, for admins,
+ * make/remove admin and remove; leave), an in-page confirm, devices, image viewer.
  * @module ui/dialogs
  */
 import { h, $, fmtListTime, toast } from './dom.js';
@@ -39,6 +40,7 @@ export class Dialogs {
     this.group = /** @type {HTMLDialogElement} */ ($('#dlg-group'));
     this.devices = /** @type {HTMLDialogElement} */ ($('#dlg-devices'));
     this.image = /** @type {HTMLDialogElement} */ ($('#dlg-image'));
+    this.confirmDlg = /** @type {HTMLDialogElement} */ ($('#dlg-confirm'));
     for (const d of [this.newChat, this.newGroup, this.group, this.devices]) wireClose(d);
 
     $('#form-new-chat').addEventListener('submit', (e) => this.submitNewChat(e));
@@ -136,14 +138,21 @@ export class Dialogs {
     /** @type {HTMLElement} */ ($('#form-add-member')).hidden = !isAdmin;
     const members = g?.members ?? [];
     $('#group-members').replaceChildren(...members.map((id) => {
-      const admin = g?.admins.includes(id);
-      return h('li', { 'data-testid': 'group-member', 'data-user-id': id },
-        h('span', { class: 'grow', text: `${s.displayName(id)}${id === s.me ? ' (you)' : ''}` }),
-        admin ? h('span', { class: 'tag', text: 'admin' }) : null,
-        isAdmin && id !== s.me
-          ? h('button', { type: 'button', class: 'link danger', 'data-testid': 'group-remove', 'aria-label': `Remove ${s.displayName(id)}`,
-            onClick: () => this.removeMember(id) }, 'Remove')
-          : null);
+      const admin = !!g?.admins.includes(id);
+      const name = s.displayName(id);
+      /** @param {string} label @param {string} testid @param {string} aria @param {() => void} onClick @param {boolean} [danger] */
+      const action = (label, testid, aria, onClick, danger = false) => h('button', {
+        type: 'button', class: danger ? 'link danger' : 'link', 'data-testid': testid, 'aria-label': aria, onClick,
+      }, label);
+      return h('li', { 'data-testid': 'group-member', 'data-user-id': id, 'data-role': admin ? 'admin' : 'member' },
+        h('span', { class: 'grow', 'data-testid': 'member-name', text: `${name}${id === s.me ? ' (you)' : ''}` }),
+        admin ? h('span', { class: 'tag', 'data-testid': 'member-admin', text: 'admin' }) : null,
+        // Admins act on everyone; an admin may also step down (the server keeps the last one: 409).
+        isAdmin ? h('span', { class: 'member-actions' },
+          admin
+            ? action('Remove admin', 'member-unadmin', `Remove ${name} as admin`, () => this.changeAdmin(id, false))
+            : action('Make admin', 'member-make-admin', `Make ${name} an admin`, () => this.changeAdmin(id, true)),
+          id !== s.me ? action('Remove', 'group-remove', `Remove ${name}`, () => this.removeMember(id), true) : null) : null);
     }));
   }
 
@@ -178,11 +187,30 @@ export class Dialogs {
     }
   }
 
+  /** @param {string} userId @param {boolean} admin */
+  async changeAdmin(userId, admin) {
+    const groupId = this.groupId;
+    if (!groupId) return;
+    showError(this.group, 'group-error', '');
+    try {
+      if (admin) await this.store.makeAdmin(groupId, userId);
+      else await this.store.removeAdmin(groupId, userId);
+    } catch (err) {
+      // e.g. 409 for the last admin: the server's sentence ("A group keeps at least one admin.").
+      showError(this.group, 'group-error', /** @type {Error} */ (err).message);
+    }
+  }
+
   /** @param {string} userId */
   async removeMember(userId) {
-    if (!this.groupId) return;
+    const groupId = this.groupId;
+    if (!groupId) return;
+    const name = this.store.displayName(userId);
+    const ok = await this.ask(`Remove ${name}?`, `${name} will no longer see new messages in “${this.store.chatTitle(groupId)}”.`, 'Remove');
+    if (!ok || this.groupId !== groupId) return;
+    showError(this.group, 'group-error', '');
     try {
-      await this.store.removeMember(this.groupId, userId);
+      await this.store.removeMember(groupId, userId);
     } catch (err) {
       showError(this.group, 'group-error', /** @type {Error} */ (err).message);
     }
@@ -191,7 +219,8 @@ export class Dialogs {
   async leave() {
     const groupId = this.groupId;
     if (!groupId) return;
-    if (!confirm('Leave this group? You will no longer receive its messages.')) return;
+    const ok = await this.ask('Leave this group?', `You will no longer receive the messages of “${this.store.chatTitle(groupId)}”.`, 'Leave');
+    if (!ok || this.groupId !== groupId) return;
     try {
       await this.store.leaveGroup(groupId);
       this.group.close();
@@ -199,6 +228,22 @@ export class Dialogs {
     } catch (err) {
       showError(this.group, 'group-error', /** @type {Error} */ (err).message);
     }
+  }
+
+  // ---- confirm
+
+  /** Asks in a dialog of the page (not window.confirm, which blocks the page and cannot be styled).
+   * Text only, as textContent. @param {string} title @param {string} text @param {string} okLabel
+   * @returns {Promise<boolean>} whether the user confirmed */
+  ask(title, text, okLabel) {
+    const dlg = this.confirmDlg;
+    $('#dlg-confirm-title').textContent = title;
+    $('#dlg-confirm-text').textContent = text;
+    $('#dlg-confirm-ok').textContent = okLabel;
+    dlg.returnValue = '';
+    if (dlg.open) dlg.close(); // an earlier question, unanswered: that is a no
+    dlg.showModal();
+    return new Promise((resolve) => dlg.addEventListener('close', () => resolve(dlg.returnValue === 'ok'), { once: true }));
   }
 
   // ---- devices
