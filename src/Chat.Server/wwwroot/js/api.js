@@ -164,6 +164,10 @@ export class ApiClient {
   /** @param {string} username exact, case-insensitive @returns {Promise<{users: User[]}>} */
   findUsers(username) { return this.request('GET', `/api/users?username=${enc(username)}`); }
 
+  /** People whose username or a display-name word starts with `q` (1–200 characters), by username.
+   * @param {string} q @param {number} [limit] 1–50 @returns {Promise<{users: User[]}>} */
+  searchUsers(q, limit = 20) { return this.request('GET', `/api/users/search?q=${enc(q)}&limit=${limit}`); }
+
   /** @param {string[]} userIds at most 500 @returns {Promise<{presence: Presence[]}>} */
   presence(userIds) { return this.request('GET', `/api/presence?user_ids=${userIds.map(enc).join(',')}`); }
 

@@ -137,7 +137,7 @@ async function startMain(session) {
   const s = new ChatStore(session, { onSignedOut: (reason) => signedOut(reason) });
   store = s;
   const list = new ChatListView(s, (chatId) => navigate(chatId));
-  new SearchView(s, (chatId) => navigate(chatId)); // opens the chat; scrolling to the hit's seq is not done yet
+  new SearchView(s, (chatId, seq) => navigate(chatId, seq)); // opens the chat at the hit
   const conv = new ConversationView(s, {
     onBack: () => navigate(null),
     openImage: (url, name) => dialogs.showImage(url, name),
@@ -207,8 +207,12 @@ function signedOut(reason) {
 
 // ------------------------------------------------------------------ routing
 
-/** @param {string | null} chatId */
-function navigate(chatId) {
+/** The message the next route() opens its chat at (a search hit). @type {{chatId: string, seq: number} | null} */
+let openAt = null;
+
+/** @param {string | null} chatId @param {number} [seq] open the chat at this message */
+function navigate(chatId, seq) {
+  openAt = chatId && seq !== undefined ? { chatId, seq } : null;
   const target = chatId ? `#/chat/${encodeURIComponent(chatId)}` : '#/';
   if (location.hash !== target) location.hash = target;
   else route();
@@ -219,12 +223,15 @@ function route() {
   if (!s || !conversation) return;
   const m = /^#\/chat\/(.+)$/.exec(location.hash);
   const chatId = m ? decodeURIComponent(m[1]) : null;
+  const at = openAt && openAt.chatId === chatId ? openAt.seq : undefined;
+  openAt = null;
   $('#main-view').classList.toggle('chat-open', !!chatId);
   conversation.show(chatId);
-  s.openChat(chatId).catch((err) => {
+  s.openChat(chatId, at).catch((err) => {
     if (err instanceof ApiError && err.status === 404) { toast('That chat does not exist or you are not a member.', 'error'); navigate(null); }
     else toast(/** @type {Error} */ (err).message, 'error');
   });
+  if (chatId && at !== undefined) conversation.reveal(chatId, at);
   s.emit('chats');
 }
 

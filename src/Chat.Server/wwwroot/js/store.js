@@ -45,6 +45,7 @@ import { groupTimeline } from './store/group-timeline.js';
  *   minSeq: number, maxSeq: number,
  *   loaded: boolean, loading: Promise<void> | null,
  *   hasMoreBefore: boolean, loadingOlder: boolean,
+ *   hasMoreAfter: boolean, loadingNewer: boolean, epoch: number,
  *   catchingUp: Promise<void> | null, stale: boolean,
  *   receipts: Map<string, {delivered_seq: number, read_seq: number}>,
  *   group: Group | null,
@@ -62,7 +63,7 @@ import { groupTimeline } from './store/group-timeline.js';
  *
  * @typedef {{onSignedOut?: (reason: string) => void}} StoreHooks
  *
- * @typedef {'chats' | 'conversation' | 'older' | 'typing' | 'presence' | 'users' | 'connection' | 'pending' | 'group' | 'removed' | 'error'} ChangeKind
+ * @typedef {'chats' | 'conversation' | 'older' | 'newer' | 'typing' | 'presence' | 'users' | 'connection' | 'pending' | 'group' | 'removed' | 'error'} ChangeKind
  */
 /** @import { ChatSocket } from './socket.js' */
 

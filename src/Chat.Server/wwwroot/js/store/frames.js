@@ -85,7 +85,8 @@ export const incomingFrames = {
       if (p.local) URL.revokeObjectURL(p.local.url);
     }
     const conv = this.convs.get(m.chat_id);
-    if (conv) {
+    // A window opened at an older message (store/conversations.js) does not reach the live end: not glued on.
+    if (conv && !conv.hasMoreAfter) {
       const wasLoaded = conv.loaded;
       const fresh = this.insert(conv, m);
       if (fresh && wasLoaded && live && this.firstGap(conv) !== null) {

@@ -2,6 +2,8 @@
 /**
  * The conversation pane: header (presence, last seen), history with day separators and
  * load-older-on-scroll, ticks, "read by N", group timeline lines, typing indicator, composer, attachments.
+ * `reveal` opens the history at one message (search hits, quoted replies): a window around it
+ * (store/conversations.js) that loads newer pages on scrolling down and offers "Jump to latest".
  * Message elements are keyed (sender + client_msg_id) and reused, so an optimistic message
  * turns into the acknowledged one in place.
  * @module ui/conversation
@@ -22,6 +24,9 @@ import { eventLine, fillEventLine } from './timeline.js';
  *   {key: string, kind: 'event', event: import('../api.js').GroupEvent} |
  *   {key: string, kind: 'msg', msg: Message | null, pending: Pending | null, showSender: boolean}} Item
  */
+
+/** A revealed message stays highlighted this long. */
+const HIGHLIGHT_MS = 2500;
 
 const TICKS = {
   pending: { text: '', label: 'Sending' },
@@ -49,6 +54,8 @@ export class ConversationView {
     this.scroller = $('#messages');
     this.listEl = $('#message-list');
     this.olderEl = $('#older');
+    this.newerEl = $('#newer');
+    this.latestBtn = /** @type {HTMLButtonElement} */ ($('#jump-latest'));
     this.typingEl = $('#typing');
     this.form = /** @type {HTMLFormElement} */ ($('#composer'));
     this.input = /** @type {HTMLTextAreaElement} */ ($('#message-input'));
@@ -76,6 +83,7 @@ export class ConversationView {
     this.bindDrop();
     $('#btn-back').addEventListener('click', () => hooks.onBack());
     this.groupBtn.addEventListener('click', () => { if (this.chatId) hooks.openGroup(this.chatId); });
+    this.latestBtn.addEventListener('click', () => this.jumpToLatest());
     window.addEventListener('focus', () => this.scheduleReadCheck());
     document.addEventListener('visibilitychange', () => this.scheduleReadCheck());
     setInterval(() => { if (this.chatId) this.renderHeader(); }, 30000); // "last seen 5 min ago"
@@ -127,6 +135,46 @@ export class ConversationView {
     this.input.placeholder = removed ? 'You are not a member of this group.' : 'Message';
     if (this.stick) this.scrollToBottom();
     this.scheduleReadCheck();
+  }
+
+  /** Scrolls to a message and highlights it, loading the history around it first when it is not
+   * loaded (store `loadAround`). Used for search hits and quoted replies.
+   * @param {string} chatId @param {number} seq @param {string} [messageId] */
+  async reveal(chatId, seq, messageId) {
+    this.stick = false;
+    /** @returns {HTMLElement | null} */
+    const find = () => this.listEl.querySelector(messageId ? `[data-message-id="${CSS.escape(messageId)}"]` : `[data-seq="${seq}"]`);
+    if (!find()) {
+      try {
+        const loaded = await this.store.loadAround(chatId, seq);
+        if (this.chatId !== chatId) return;
+        this.stick = false;
+        this.renderNow();
+        if (!loaded) { toast('That message is no longer available.'); return; }
+      } catch (err) {
+        toast(/** @type {Error} */ (err).message, 'error');
+        return;
+      }
+    }
+    const el = find();
+    if (!el) return;
+    this.stick = false;
+    el.scrollIntoView({ block: 'center' });
+    el.dataset.highlighted = 'true';
+    setTimeout(() => { delete el.dataset.highlighted; }, HIGHLIGHT_MS);
+  }
+
+  /** Leaves a window for the newest page, scrolled to the bottom. */
+  async jumpToLatest() {
+    const chatId = this.chatId;
+    if (!chatId) return;
+    this.stick = true;
+    try {
+      await this.store.loadLatest(chatId);
+    } catch (err) {
+      toast(/** @type {Error} */ (err).message, 'error');
+    }
+    if (this.chatId === chatId) { this.stick = true; this.renderNow(); }
   }
 
   renderHeader() {
@@ -237,9 +285,14 @@ export class ConversationView {
     else if (conv.loadingOlder) older = 'Loading older messages…';
     else if (!conv.hasMoreBefore) older = items.length ? 'Beginning of the conversation' : 'No messages yet. Say hello!';
     this.olderEl.textContent = older;
+    const windowed = !!conv?.loaded && conv.hasMoreAfter;
+    this.newerEl.hidden = !windowed;
+    this.newerEl.textContent = conv?.loadingNewer ? 'Loading newer messages…' : '';
+    this.latestBtn.hidden = !windowed;
     // Not enough to scroll yet: fetch more right away.
-    if (conv?.loaded && conv.hasMoreBefore && !conv.loadingOlder && this.scroller.scrollHeight <= this.scroller.clientHeight + 10) {
-      this.store.loadOlder(chatId).catch((e) => toast(e.message, 'error'));
+    if (conv?.loaded && this.scroller.scrollHeight <= this.scroller.clientHeight + 10) {
+      if (conv.hasMoreBefore && !conv.loadingOlder) this.store.loadOlder(chatId).catch((e) => toast(e.message, 'error'));
+      else if (conv.hasMoreAfter && !conv.loadingNewer) this.store.loadNewer(chatId).catch((e) => toast(e.message, 'error'));
     }
   }
 
@@ -322,8 +375,11 @@ export class ConversationView {
   bindScroll() {
     this.scroller.addEventListener('scroll', () => {
       const el = this.scroller;
-      this.stick = el.scrollHeight - el.scrollTop - el.clientHeight < 60;
+      const fromBottom = el.scrollHeight - el.scrollTop - el.clientHeight;
+      const windowed = !!this.chatId && !!this.store.convs.get(this.chatId)?.hasMoreAfter;
+      this.stick = fromBottom < 60 && !windowed;
       if (el.scrollTop < 120 && this.chatId) this.store.loadOlder(this.chatId).catch((e) => toast(e.message, 'error'));
+      if (fromBottom < 120 && windowed && this.chatId) this.store.loadNewer(this.chatId).catch((e) => toast(e.message, 'error'));
       this.scheduleReadCheck();
     }, { passive: true });
   }
@@ -395,6 +451,7 @@ export class ConversationView {
     if (!chatId || !text || this.input.disabled) return;
     const { handled, replyTo } = this.actions.onSubmit(chatId, text);
     if (handled) { this.render(); return; }
+    this.leaveWindow(chatId);
     this.store.sendText(chatId, text, replyTo);
     this.input.value = '';
     this.drafts.delete(chatId);
@@ -407,8 +464,15 @@ export class ConversationView {
   sendFiles(files) {
     const chatId = this.chatId;
     if (!chatId || this.input.disabled) return;
+    this.leaveWindow(chatId);
     for (const f of files) this.store.sendFile(chatId, f);
     this.stick = true;
+  }
+
+  /** Sending from a window opened at an older message: show the newest page, where the message goes.
+   * @param {string} chatId */
+  leaveWindow(chatId) {
+    if (this.store.convs.get(chatId)?.hasMoreAfter) this.jumpToLatest().catch(() => {});
   }
 
   autosize() {

@@ -5,6 +5,7 @@
  * @module ui/dialogs
  */
 import { h, $, fmtListTime, toast } from './dom.js';
+import { PeoplePicker } from './people-picker.js';
 
 /** @typedef {import('../store.js').ChatStore} ChatStore */
 
@@ -52,12 +53,29 @@ export class Dialogs {
     $('#form-profile').addEventListener('submit', (e) => this.submitProfile(e));
     $('#form-password').addEventListener('submit', (e) => this.submitPassword(e));
     this.image.addEventListener('click', (e) => { if (e.target === this.image) this.image.close(); });
+    this.bindPeoplePickers();
 
     store.addEventListener('change', (e) => {
       const { what, chatId } = /** @type {CustomEvent} */ (e).detail;
       if (this.group.open && (what === 'group' || what === 'users') && (!chatId || chatId === this.groupId)) this.renderGroup();
       if (this.group.open && what === 'removed' && chatId === this.groupId) this.group.close();
     });
+  }
+
+  /** People search in the fields that take a username: picking someone starts the chat, adds them
+   * to the new group's list, or adds them to the group. */
+  bindPeoplePickers() {
+    /** @param {string} selector */
+    const field = (selector) => /** @type {HTMLInputElement} */ ($(selector));
+    const chatInput = field('#form-new-chat input[name=username]');
+    new PeoplePicker(this.store, chatInput, { after: /** @type {HTMLElement} */ (chatInput.closest('label')),
+      onPick: () => /** @type {HTMLFormElement} */ ($('#form-new-chat')).requestSubmit() });
+    const groupInput = field('#form-new-group input[name=members]');
+    new PeoplePicker(this.store, groupInput, { after: /** @type {HTMLElement} */ (groupInput.closest('label')), multi: true, onPick: () => {} });
+    const addForm = /** @type {HTMLFormElement} */ ($('#form-add-member'));
+    new PeoplePicker(this.store, field('#form-add-member input[name=username]'), { after: addForm,
+      exclude: () => (this.groupId ? this.store.convs.get(this.groupId)?.group?.members ?? [] : []),
+      onPick: () => addForm.requestSubmit() });
   }
 
   // ---- new direct chat

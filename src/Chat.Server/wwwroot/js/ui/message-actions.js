@@ -7,8 +7,8 @@
  * - the composer's reply and edit modes (a banner above the composer, Escape or × cancels;
  *   ArrowUp in an empty composer edits your last message);
  * - delete with a confirm dialog (your messages; in a group an admin may delete any);
- * - quoted replies that jump to the original and highlight it, loading older history first
- *   when it is not loaded;
+ * - quoted replies that jump to the original and highlight it (ConversationView.reveal loads the
+ *   history around it when it is not loaded);
  * - the "edited" label and the tombstone of a deleted message.
  * @module ui/message-actions
  */
@@ -27,9 +27,6 @@ import { plainPreview } from './markdown.js';
 
 /** A touch held this long opens a message's actions. */
 const LONG_PRESS_MS = 500;
-
-/** A jumped-to message stays highlighted this long. */
-const HIGHLIGHT_MS = 2500;
 
 export class MessageActions {
   /** @param {ConversationView} view */
@@ -300,29 +297,10 @@ export class MessageActions {
     if (this.mode) this.setMode(null);
   }
 
-  /** Scrolls to a message and highlights it, loading older history first when needed.
+  /** Scrolls to the replied message and highlights it, loading the history around it when needed
+   * (the conversation's `reveal`, as for search hits).
    * @param {string} chatId @param {string} messageId @param {number} seq */
-  async jumpTo(chatId, messageId, seq) {
-    const view = this.view;
-    view.stick = false;
-    /** @returns {HTMLElement | null} */
-    const find = () => view.listEl.querySelector(`[data-message-id="${CSS.escape(messageId)}"]`);
-    if (!find()) {
-      try {
-        const loaded = await this.store.loadBackTo(chatId, seq);
-        if (view.chatId !== chatId) return;
-        view.renderNow();
-        if (!loaded) { toast('That message is no longer available.'); return; }
-      } catch (err) {
-        toast(/** @type {Error} */ (err).message, 'error');
-        return;
-      }
-    }
-    const el = find();
-    if (!el) return;
-    view.stick = false;
-    el.scrollIntoView({ block: 'center' });
-    el.dataset.highlighted = 'true';
-    setTimeout(() => { delete el.dataset.highlighted; }, HIGHLIGHT_MS);
+  jumpTo(chatId, messageId, seq) {
+    return this.view.reveal(chatId, seq, messageId);
   }
 }

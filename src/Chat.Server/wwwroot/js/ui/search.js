@@ -1,6 +1,7 @@
 // @ts-check
 // Message search in the sidebar (PROTOCOL.md v1.1, "Search"): a box above the chat list; while it holds a query the
-// list shows results instead, each with its matched words highlighted. Everything is built as DOM nodes (h()), never
+// list shows results instead, each with its matched words highlighted. "this chat" limits it to the open chat
+// (`chat_id`); clicking a result opens its chat at that message (ConversationView.reveal). Everything is built as DOM nodes (h()), never
 // innerHTML, so message text can contain anything.
 import { h, $, fmtListTime } from './dom.js';
 
@@ -47,7 +48,16 @@ export class SearchView {
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.timer = undefined;
     this.generation = 0;
+    /** The chat the shown results are scoped to (null: all chats). @type {string | null} */
+    this.scopedTo = null;
     this.input.addEventListener('input', () => this.schedule());
+    // Scoped to the open chat: another chat opened means other results; no chat open, nothing to scope to.
+    store.addEventListener('change', () => {
+      const open = store.openChatId;
+      this.scope.disabled = !open;
+      this.scope.title = open ? `Only in ${store.chatTitle(open)}` : 'Open a chat to search only in it';
+      if (this.scope.checked && this.input.value.trim() && open !== this.scopedTo) this.schedule();
+    });
     this.scope.addEventListener('change', () => this.schedule());
     this.input.addEventListener('keydown', (e) => { if (e.key === 'Escape') { this.input.value = ''; this.schedule(); } });
   }
@@ -66,6 +76,7 @@ export class SearchView {
     this.list.hidden = searching;
     if (!searching) return;
     const chatId = this.scope.checked ? this.store.openChatId : null;
+    this.scopedTo = chatId;
     const params = new URLSearchParams({ q: q.slice(0, 200), limit: '50' });
     if (chatId) params.set('chat_id', chatId);
     /** @type {{results: SearchHit[], has_more: boolean}} */
