@@ -27,6 +27,7 @@ namespace Chat.Protocol;
 [JsonSerializable(typeof(AuthResponse))]
 [JsonSerializable(typeof(DeviceList))]
 [JsonSerializable(typeof(MeDto))]
+[JsonSerializable(typeof(LimitsDto))]
 [JsonSerializable(typeof(UserDto))]
 [JsonSerializable(typeof(UserList))]
 [JsonSerializable(typeof(PresenceList))]

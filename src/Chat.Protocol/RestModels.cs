@@ -14,6 +14,9 @@ public sealed record DeviceDto(string DeviceId, string DeviceName, long CreatedA
 public sealed record DeviceList(IReadOnlyList<DeviceDto> Devices);
 
 public sealed record MeDto(string UserId, string Username, string DisplayName, long CreatedAt);
+
+/// <summary>The limits a client checks before sending (<c>GET /api/limits</c>), so it refuses early in human units.</summary>
+public sealed record LimitsDto(int MaxContentBytes, long MaxFileBytes);
 public sealed record UserDto(string UserId, string Username, string DisplayName, string Status, long LastSeen);
 public sealed record UserSummaryDto(string UserId, string Username, string DisplayName);
 public sealed record UserList(IReadOnlyList<UserSummaryDto> Users);

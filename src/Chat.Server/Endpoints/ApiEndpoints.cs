@@ -59,6 +59,8 @@ internal static class ApiEndpoints
             var u = await users.GetUserAsync(Http.User(http).UserId, ct) ?? throw ChatException.NotFound("User");
             return Results.Json(new MeDto(u.UserId, u.Username, u.DisplayName, u.CreatedAt), json.MeDto);
         });
+        authed.MapGet("/limits", (Microsoft.Extensions.Options.IOptions<ChatOptions> options) =>
+            Results.Json(new LimitsDto(options.Value.Limits.MaxContentBytes, options.Value.Limits.MaxFileBytes), json.LimitsDto));
         authed.MapGet("/users/{userId}", async (string userId, UserDirectory people, CancellationToken ct) =>
             Results.Json(await people.GetUserAsync(userId, ct), json.UserDto));
         authed.MapGet("/users", async (string? username, UserDirectory people, CancellationToken ct) =>

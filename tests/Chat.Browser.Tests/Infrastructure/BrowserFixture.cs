@@ -26,19 +26,7 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(DataDir);
-        var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
-        {
-            b.UseSetting("Chat:DataDir", DataDir);
-            b.UseSetting("Chat:RateLimit:MessagesPerMinute", "0");
-            b.UseSetting("Chat:RateLimit:LoginsPerMinute", "0");
-            b.UseSetting("Chat:RateLimit:RegistrationsPerMinute", "0");
-        });
-        factory.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
-        factory.StartServer();
-        _factory = factory;
-        string address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        BaseAddress = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
+        (_factory, BaseAddress) = StartServer(DataDir);
 
         SetDefaultExpectTimeout(15_000); // generous: CI machines are small and sometimes busy
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
@@ -55,15 +43,34 @@ public sealed class BrowserFixture : IAsyncLifetime
         });
     }
 
+    /// <summary>Starts a node on a loopback port with its own data folder; <paramref name="settings"/> override the
+    /// defaults (rate limits off). Tests that need other settings start their own and dispose it.</summary>
+    public static (WebApplicationFactory<Program> Factory, Uri Address) StartServer(string dataDir, params (string Key, string Value)[] settings)
+    {
+        Directory.CreateDirectory(dataDir);
+        var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("Chat:DataDir", dataDir);
+            b.UseSetting("Chat:RateLimit:MessagesPerMinute", "0");
+            b.UseSetting("Chat:RateLimit:LoginsPerMinute", "0");
+            b.UseSetting("Chat:RateLimit:RegistrationsPerMinute", "0");
+            foreach (var (key, value) in settings) b.UseSetting(key, value);
+        });
+        factory.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+        factory.StartServer();
+        string address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return (factory, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)));
+    }
+
     /// <summary>A unique username with a readable prefix, e.g. "alice-3".</summary>
     public string UniqueName(string prefix) => $"{prefix}-{Interlocked.Increment(ref _counter)}{Guid.NewGuid().ToString("N")[..4]}";
 
     /// <summary>A fresh browser profile (context) with one page on the app.</summary>
-    public async Task<ChatUser> NewBrowserAsync(ITestOutputHelper output, string label, int width = 1100, int height = 720)
+    public async Task<ChatUser> NewBrowserAsync(ITestOutputHelper output, string label, int width = 1100, int height = 720, Uri? server = null)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
-            BaseURL = BaseAddress.ToString(),
+            BaseURL = (server ?? BaseAddress).ToString(),
             ViewportSize = new ViewportSize { Width = width, Height = height },
             Locale = "en-GB",
             TimezoneId = "UTC",

@@ -9,6 +9,7 @@
  * @typedef {{user_id: string, username: string, display_name: string, device_id: string, token: string}} AuthResponse
  * @typedef {{device_id: string, device_name: string, created_at: number, last_active: number, online: boolean}} Device
  * @typedef {{user_id: string, username: string, display_name: string, created_at: number}} Me
+ * @typedef {{max_content_bytes: number, max_file_bytes: number}} Limits
  * @typedef {{user_id: string, username: string, display_name: string, status?: PresenceStatus, last_seen?: number}} User
  * @typedef {'online' | 'away' | 'offline'} PresenceStatus
  * @typedef {{user_id: string, status: PresenceStatus, last_seen: number}} Presence
@@ -154,6 +155,9 @@ export class ApiClient {
   updateMe(body) { return this.request('PATCH', '/api/users/me', body); }
 
   // ---- users and presence
+
+  /** What the server accepts, checked before sending. @returns {Promise<Limits>} */
+  limits() { return this.request('GET', '/api/limits'); }
 
   /** @returns {Promise<Me>} */
   me() { return this.request('GET', '/api/users/me'); }

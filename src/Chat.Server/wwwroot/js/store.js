@@ -31,6 +31,7 @@ import { groupTimeline } from './store/group-timeline.js';
  * @typedef {import('./api.js').Group} Group
  * @typedef {import('./api.js').GroupEvent} GroupEvent
  * @typedef {import('./api.js').User} User
+ * @typedef {import('./api.js').Limits} Limits
  * @typedef {import('./api.js').Attachment} Attachment
  * @typedef {import('./api.js').PresenceStatus} PresenceStatus
  * @typedef {import('./socket.js').Frame} Frame
@@ -82,6 +83,8 @@ class StoreState extends EventTarget {
     /** @type {ChatSocket | null} */
     this.socket = null;
     this.outbox = new Outbox(`chat.outbox.v1.${session.user_id}`);
+    /** The server's limits (GET /api/limits); the defaults until they arrive. @type {Limits} */
+    this.limits = { max_content_bytes: 16384, max_file_bytes: 52428800 };
 
     /** @type {Map<string, ChatSummary>} */
     this.chats = new Map();

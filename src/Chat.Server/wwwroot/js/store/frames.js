@@ -83,6 +83,7 @@ export const incomingFrames = {
       this.pending.delete(m.client_msg_id);
       this.outbox.remove(m.client_msg_id);
       if (p.local) URL.revokeObjectURL(p.local.url);
+      this.transmitNext(m.chat_id);
     }
     const conv = this.convs.get(m.chat_id);
     // A window opened at an older message (store/conversations.js) does not reach the live end: not glued on.
@@ -106,6 +107,7 @@ export const incomingFrames = {
     this.outbox.remove(cid);
     if (!p && !out) return; // already handled (e.g. a re-sent duplicate)
     this.pending.delete(cid);
+    this.transmitNext(f.chat_id);
     /** @type {Message} */
     const m = {
       message_id: f.message_id, chat_id: f.chat_id, seq: f.seq, from: this.me,
@@ -233,6 +235,7 @@ export const incomingFrames = {
       p.state = 'failed';
       p.error = f.error || f.code;
       this.outbox.remove(p.client_msg_id);
+      this.transmitNext(p.chat_id);
       this.emit('pending', p.chat_id);
       return;
     }

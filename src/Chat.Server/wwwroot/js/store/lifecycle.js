@@ -21,6 +21,7 @@ export const lifecycle = {
     socket.addEventListener('unauthorized', () => this.signedOut('revoked'));
     socket.addEventListener('frame', (e) => this.onFrame(/** @type {CustomEvent<ServerFrame>} */ (e).detail));
     socket.connect();
+    this.api.limits().then((l) => { this.limits = l; }).catch(() => {});
     try {
       await this.loadChats();
     } catch (err) {

@@ -66,15 +66,30 @@ export const sending = {
     this.emit('pending', p.chat_id);
   },
 
-  /** Sends (or re-sends: same client_msg_id) one pending message if connected. @param {string} cid @this {ChatStore} */
+  /** Sends (or re-sends: same client_msg_id) one pending message if connected and it is the oldest unacked one of
+   * its chat: one message per chat in flight, so a rate-limited or lost message is never overtaken by a later one.
+   * @param {string} cid @this {ChatStore} */
   transmit(cid) {
     const p = this.pending.get(cid);
-    if (!p || p.state !== 'sending') return;
+    if (!p || p.state !== 'sending' || this.headOf(p.chat_id) !== p) return;
     /** @type {NewMessageFrame} */
     const frame = { type: 'new_message', chat_id: p.chat_id, content: p.content, client_msg_id: cid, timestamp: p.timestamp };
     if (p.attachment) frame.attachment = p.attachment;
     if (p.reply_to) frame.reply_to = p.reply_to;
     if (this.socket?.send(frame)) p.sentAt = Date.now();
+  },
+
+  /** The oldest message of a chat waiting to be sent or acked (pending keeps insertion order).
+   * @param {string} chatId @returns {Pending | undefined} @this {ChatStore} */
+  headOf(chatId) {
+    for (const p of this.pending.values()) if (p.chat_id === chatId && p.state === 'sending') return p;
+    return undefined;
+  },
+
+  /** After a chat's head was acked, failed or discarded: send the next one. @param {string} chatId @this {ChatStore} */
+  transmitNext(chatId) {
+    const next = this.headOf(chatId);
+    if (next) this.transmit(next.client_msg_id);
   },
 
   /** A message without ack for a while (lost with a dropped socket) is sent again. @this {ChatStore} */
@@ -105,6 +120,7 @@ export const sending = {
     this.pending.delete(cid);
     this.outbox.remove(cid);
     if (p.local) URL.revokeObjectURL(p.local.url);
+    this.transmitNext(p.chat_id);
     this.emit('pending', p.chat_id);
   },
 };

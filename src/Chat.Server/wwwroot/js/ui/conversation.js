@@ -449,6 +449,9 @@ export class ConversationView {
     const chatId = this.chatId;
     const text = this.input.value.trim();
     if (!chatId || !text || this.input.disabled) return;
+    const bytes = new TextEncoder().encode(text).length;
+    const max = this.store.limits.max_content_bytes;
+    if (bytes > max) { toast(`This message is ${fmtSize(bytes)}; messages can be up to ${fmtSize(max)}. Shorten it or send it as a file.`, 'error'); return; }
     const { handled, replyTo } = this.actions.onSubmit(chatId, text);
     if (handled) { this.render(); return; }
     this.leaveWindow(chatId);
@@ -464,6 +467,11 @@ export class ConversationView {
   sendFiles(files) {
     const chatId = this.chatId;
     if (!chatId || this.input.disabled) return;
+    const max = this.store.limits.max_file_bytes;
+    const tooLarge = files.filter((f) => f.size > max);
+    for (const f of tooLarge) toast(`${f.name || 'This file'} is ${fmtSize(f.size)}; files can be up to ${fmtSize(max)}.`, 'error');
+    files = files.filter((f) => f.size <= max);
+    if (!files.length) return;
     this.leaveWindow(chatId);
     for (const f of files) this.store.sendFile(chatId, f);
     this.stick = true;
