@@ -71,6 +71,10 @@ public interface IFrameSink
     void OnAck(Conn c, AckFrame f);
     void OnError(Conn c, ErrorFrame f);
     void OnClosed(Conn c, string reason) { }
+
+    /// <summary>Whether <c>message_updated</c> frames are parsed and passed on (else only counted by type).</summary>
+    bool WantsUpdates => false;
+    void OnMessageUpdated(Conn c, MessageUpdatedFrame f) { }
 }
 
 /// <summary>One device socket: connect, receive loop (acks every new_message like a real client), serialized sends.</summary>
@@ -306,6 +310,11 @@ public sealed class Conn
             if (sent != 0) Hist.Record(_stats.HeartbeatRtt, Hist.ElapsedUs(sent, Stopwatch.GetTimestamp()));
             return null;
         }
+        if (_sink.WantsUpdates && type.SequenceEqual(ServerFrameType.MessageUpdated))
+        {
+            _sink.OnMessageUpdated(this, JsonSerializer.Deserialize(json, ChatJson.Default.MessageUpdatedFrame)!);
+            return null;
+        }
         if (type.SequenceEqual(ServerFrameType.Error))
         {
             var e = JsonSerializer.Deserialize(json, ChatJson.Default.ErrorFrame)!;
@@ -327,16 +336,26 @@ public sealed class Conn
     private static byte[] AckFor(string messageId) => Frames.Encode(new ClientFrame { Type = ClientFrameTypes.Ack, MessageId = messageId });
 
     /// <summary>A new_message frame whose client_msg_id is the tag and whose content is the tag padded to <paramref name="contentBytes"/>.</summary>
-    public static byte[] NewMessage(string chatId, string tag, int contentBytes)
+    public static byte[] NewMessage(string chatId, string tag, int contentBytes) =>
+        Frames.Encode(new ClientFrame { Type = ClientFrameTypes.NewMessage, ChatId = chatId, ClientMsgId = tag, Content = Padded(tag, contentBytes) });
+
+    /// <summary>An edit_message frame: the new content is the tag padded to <paramref name="contentBytes"/>; the tag is also its request_id.</summary>
+    public static byte[] EditMessage(string chatId, string messageId, string tag, int contentBytes) =>
+        Frames.Encode(new ClientFrame { Type = ClientFrameTypes.EditMessage, ChatId = chatId, MessageId = messageId, Content = Padded(tag, contentBytes), RequestId = tag });
+
+    /// <summary>A react or unreact frame; the tag is its request_id (echoed only in an error frame).</summary>
+    public static byte[] React(string chatId, string messageId, string emoji, bool add, string tag) =>
+        Frames.Encode(new ClientFrame { Type = add ? ClientFrameTypes.React : ClientFrameTypes.Unreact, ChatId = chatId, MessageId = messageId, Emoji = emoji, RequestId = tag });
+
+    private static string Padded(string tag, int contentBytes)
     {
         int pad = Math.Max(0, contentBytes - tag.Length - 1);
-        string content = pad == 0 ? tag : string.Create(tag.Length + 1 + pad, tag, static (span, t) =>
+        return pad == 0 ? tag : string.Create(tag.Length + 1 + pad, tag, static (span, t) =>
         {
             t.CopyTo(span);
             span[t.Length] = ' ';
             span[(t.Length + 1)..].Fill('x');
         });
-        return Frames.Encode(new ClientFrame { Type = ClientFrameTypes.NewMessage, ChatId = chatId, ClientMsgId = tag, Content = content });
     }
 
     public static byte[] PresenceSubscribe(List<string> userIds) =>
@@ -356,6 +375,7 @@ public static class ServerFrameType
     public static readonly byte[] Error = Utf8(new ErrorFrame("", "").Type);
     public static readonly byte[] Ready = Utf8(new ReadyFrame("", "", 0, 0).Type);
     public static readonly byte[] HeartbeatAck = Utf8(new HeartbeatAckFrame(0).Type);
+    public static readonly byte[] MessageUpdated = Utf8(new MessageUpdatedFrame("", 0, "", "", new MessageObject("", "", 0, "", "", 0, "", null)).Type);
     public static readonly string PresenceUpdate = new PresenceFrame("", "", 0).Type;
 
     // counted by name in every run: interned so that counting allocates nothing

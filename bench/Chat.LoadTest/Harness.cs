@@ -180,7 +180,9 @@ public sealed class Harness : IDisposable
         {
             string phase = Phase;
             double t = Elapsed;
-            var m = await Api.ScrapeAsync(ct);
+            Dictionary<string, double>? m;
+            try { m = await Api.ScrapeAsync(ct); }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; } // stopped mid-scrape
             if (m is null && i == 0) return; // no /metrics endpoint
             if (m is not null) Sampler.AddScrape(t, phase, m);
             try { await Task.Delay(1000, ct); } catch (OperationCanceledException) { return; }

@@ -89,9 +89,20 @@ public sealed class MessagingSink(RunStats stats) : IFrameSink
     }
 }
 
+/// <summary>Builds the frame a sender sends for message <c>n</c> of a step, scheduled at <c>scheduled</c> (Stopwatch ticks).</summary>
+public delegate byte[] FrameFactory(Sender sender, StepStats step, long n, long scheduled);
+
 /// <summary>Open-loop generator: sends at the scheduled instants whatever the server's replies, on a dedicated thread.</summary>
-public sealed class OpenLoop(Harness h, IReadOnlyList<Sender> senders, MessagingSink sink)
+public sealed class OpenLoop(Harness h, IReadOnlyList<Sender> senders, FrameFactory makeFrame)
 {
+    /// <summary>The direct/group frame: a tagged new_message; group runs also note how many members must receive it.</summary>
+    public static FrameFactory NewMessages(Harness h, MessagingSink sink) => (s, step, n, scheduled) =>
+    {
+        var rem = sink.Remaining;
+        if (rem is not null && n < rem.Length) rem[n] = s.Recipients;
+        return Conn.NewMessage(s.ChatId, Tag.Make(h.Stats.RunId, step.Index, n, scheduled), h.ContentBytes);
+    };
+
     private long _n;
     private volatile bool _stop;
 
@@ -141,9 +152,7 @@ public sealed class OpenLoop(Harness h, IReadOnlyList<Sender> senders, Messaging
                     var s = senders[rr];
                     rr = rr + 1 == senders.Count ? 0 : rr + 1;
                     long n = Interlocked.Increment(ref _n) - 1;
-                    var rem = sink.Remaining;
-                    if (rem is not null && n < rem.Length) rem[n] = s.Recipients;
-                    byte[] frame = Conn.NewMessage(s.ChatId, Tag.Make(stats.RunId, step.Index, n, scheduled), h.ContentBytes);
+                    byte[] frame = makeFrame(s, step, n, scheduled);
                     Interlocked.Increment(ref step.Sent);
                     Interlocked.Increment(ref stats.TotalSent);
                     var vt = s.Conn.SendAsync(frame);

@@ -48,6 +48,7 @@ public static class Hist
         Count = h.TotalCount,
         P50Ms = Ms(h, 50),
         P90Ms = Ms(h, 90),
+        P95Ms = Ms(h, 95),
         P99Ms = Ms(h, 99),
         P999Ms = Ms(h, 99.9),
         MaxMs = MaxMs(h),
@@ -60,6 +61,7 @@ public sealed class LatencySummary
     public long Count { get; set; }
     public double P50Ms { get; set; }
     public double P90Ms { get; set; }
+    public double P95Ms { get; set; }
     public double P99Ms { get; set; }
     public double P999Ms { get; set; }
     public double MaxMs { get; set; }

@@ -10,6 +10,8 @@ Start the server for benches with the rate limits off:
 scenarios
   setup        register --users N into the users file (reused by every later run)
   direct       N users in pairs, open-loop at --rate R msg/s (aggregate) or --ramp a,b,c (each for --duration s)
+  rich         N users in pairs each send one message, then edit_message and react/unreact it open-loop at --rate R
+               ops/s (aggregate) or --ramp a,b,c; latency to the actor's own and to the other member's message_updated
   group        --groups G of --members S, --senders K per group, --rate R msg/s (aggregate over groups)
   connections  --users N idle authenticated sockets with heartbeats, held --duration s; server KiB per socket
   catchup      --users N devices offline while each gets --messages M, then all reconnect at once
@@ -29,6 +31,8 @@ common options
 messaging options
   --rate R | --ramp a,b,c   --duration S (per step)   --warmup S (default 5)   --drain S (default 15)
   --stop-p99-ms X (ramp stops when a step's p99 exceeds X; default 1000)   --one-way (direct: one sender per pair)
+rich options
+  --ops edit,react (default: each sender cycles edit, react, unreact; "edit" or "react" alone)   --emoji E (default 👍)
 catch-up options
   --messages M  --senders K  --window W (in-flight during fill)  --timeout S  --reconnect-parallel N
 connections options
@@ -60,6 +64,7 @@ try
         case "setup": await Scenarios.SetupAsync(h); break;
         case "direct": await Scenarios.DirectAsync(h); break;
         case "group": await Scenarios.GroupAsync(h); break;
+        case "rich": await RichScenario.RunAsync(h); break;
         case "connections": await Scenarios.ConnectionsAsync(h); break;
         case "catchup": await Scenarios.CatchupAsync(h); break;
         case "presence": await Scenarios.PresenceAsync(h); break;

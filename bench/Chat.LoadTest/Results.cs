@@ -57,6 +57,8 @@ public sealed class StepResult
     public double MachineCpuPct { get; set; }
     public double ServerRssMaxMb { get; set; }
     public Dictionary<string, double>? ServerMetrics { get; set; }
+    /// <summary>rich: latency per operation kind and receiver ("edit ack", "react delivery" …).</summary>
+    public Dictionary<string, LatencySummary>? ByKind { get; set; }
 }
 
 public sealed class Result
@@ -131,6 +133,9 @@ public static class Report
                 sb.Append(CultureInfo.InvariantCulture, $"{N(s.Lost)} | {N(s.Duplicates)} | {N(s.Errors + s.SendFailed)} | {F(s.ServerCpuPct)} | {F(s.ToolCpuPct)} | {F(s.MachineCpuPct)} | {F(s.ServerRssMaxMb)} |\n");
             }
             sb.Append('\n');
+            foreach (var s in r.Steps.Where(s => s.ByKind is { Count: > 0 }))
+                foreach (var (kind, l) in s.ByKind!)
+                    sb.Append(CultureInfo.InvariantCulture, $"{s.Name} {kind}: {N(l.Count / Math.Max(0.001, s.Seconds))}/s, p50 {F(l.P50Ms)} ms, p95 {F(l.P95Ms)}, p99 {F(l.P99Ms)}, max {F(l.MaxMs)} ms\n\n");
             foreach (var s in r.Steps.Where(s => s.ServerMetrics is { Count: > 0 }))
                 sb.Append(CultureInfo.InvariantCulture, $"Server /metrics during {s.Name}: ").Append(string.Join(", ", s.ServerMetrics!.Select(kv => $"{kv.Key} {F(kv.Value)}"))).Append("\n\n");
         }

@@ -87,7 +87,7 @@ public static class Scenarios
 
     public sealed record RunPlan(List<StepStats> Steps, List<double> Seconds, double StopP99Ms, int DrainSeconds, bool Ramp);
 
-    private static RunPlan Plan(Harness h, int defaultRate)
+    public static RunPlan Plan(Harness h, int defaultRate)
     {
         var o = h.Opt;
         var ramp = o.IntList("ramp", 1, 10_000_000);
@@ -120,8 +120,17 @@ public static class Scenarios
         return new RunPlan(steps, seconds, stopP99, drain, isRamp);
     }
 
-    private static async Task RunMessagingAsync(Harness h, string scenario, List<Conn> conns, List<Sender> senders, MessagingSink sink,
-        List<(Conn, string)> memberships, RunPlan plan)
+    private static Task RunMessagingAsync(Harness h, string scenario, List<Conn> conns, List<Sender> senders, MessagingSink sink,
+        List<(Conn, string)> memberships, RunPlan plan) =>
+        RunMessagingAsync(h, scenario, conns, senders, OpenLoop.NewMessages(h, sink), sink.Remaining is not null, memberships, plan, seed: null, perStep: null, figures: null);
+
+    /// <summary>
+    /// The open-loop run every messaging scenario shares: connect, quiesce, <paramref name="seed"/> (the rich scenario's
+    /// target messages), the steps, a bounded drain, per-step results; <paramref name="perStep"/> and <paramref name="figures"/>
+    /// add the scenario's own.
+    /// </summary>
+    public static async Task RunMessagingAsync(Harness h, string scenario, List<Conn> conns, List<Sender> senders, FrameFactory makeFrame,
+        bool allMembers, List<(Conn, string)> memberships, RunPlan plan, Func<Task>? seed, Action<StepStats, StepResult>? perStep, Action? figures)
     {
         var stats = h.Stats;
         h.Phase = "connect";
@@ -129,13 +138,14 @@ public static class Scenarios
         if (failed > conns.Count / 100) throw new InvalidOperationException($"{failed} of {conns.Count} sockets failed to connect; not measuring");
         h.Phase = "quiesce";
         await h.QuiesceAsync(quiet: 1.0, max: 30);
+        if (seed is not null) await seed();
 
         using var stopBg = new CancellationTokenSource();
         var hb = h.HeartbeatLoopAsync(conns, stopBg.Token);
         var progress = ProgressAsync(h, conns, stopBg.Token);
         var scrape = h.ScrapeLoopAsync(stopBg.Token);
 
-        var loop = new OpenLoop(h, senders, sink);
+        var loop = new OpenLoop(h, senders, makeFrame);
         await loop.RunAsync(plan.Steps, plan.Seconds, step =>
         {
             long pending = step.Sent - step.Acked - step.Errors - step.SendFailed;
@@ -199,13 +209,14 @@ public static class Scenarios
                 Duplicates = s.Duplicates,
                 E2e = Hist.Summary(s.E2e),
                 Ack = Hist.Summary(s.AckLatency),
-                AllMembers = sink.Remaining is not null ? Hist.Summary(s.AllMembers) : null,
+                AllMembers = allMembers ? Hist.Summary(s.AllMembers) : null,
                 ServerCpuPct = scpu,
                 ToolCpuPct = tcpu,
                 MachineCpuPct = h.Sampler.MachineCpu(s.Name),
                 ServerRssMaxMb = srss,
                 ServerMetrics = h.Sampler.ServerDelta(s.Name),
             };
+            perStep?.Invoke(s, sr);
             h.Result.Steps.Add(sr);
         }
         foreach (var sr in h.Result.Steps.Where(x => !x.Warmup))
@@ -217,6 +228,7 @@ public static class Scenarios
         var measured = h.Result.Steps.Where(s => !s.Warmup).ToList();
         var ok = measured.Where(s => s.E2e.P99Ms < 100 && s.Lost == 0 && s.Errors == 0 && s.SendFailed == 0 && s.OfferedRate >= s.TargetRate * 0.95).ToList();
         if (ok.Count > 0) h.Result.Figures["best_rate_p99_under_100ms_no_loss"] = ok.Max(s => s.OfferedRate);
+        figures?.Invoke();
         h.Result.Notes.Add("latency = scheduled send instant (open loop) → recipient's receive; ack = scheduled send → sender's ack; both include the tool's own delays");
         h.Phase = "close";
         await Harness.CloseAllAsync(conns, 256);
