@@ -132,6 +132,10 @@ public sealed class AuthOptions
     /// <summary>Requests allowed to wait for a hashing slot; one more is answered 429 <c>rate_limited</c>.</summary>
     [Range(0, 10_000)]
     public int MaxQueuedHashes { get; set; } = 32;
+
+    /// <summary>A session (device token) unused for longer than this many days is refused and revoked; 0 keeps sessions forever.</summary>
+    [Range(0, 36_500)]
+    public int SessionIdleDays { get; set; } = 90;
 }
 
 public sealed class PresenceOptions

@@ -10,7 +10,8 @@ public sealed record RegisterRequest(string? Username, string? Password, string?
 public sealed record LoginRequest(string? Username, string? Password, string? DeviceName = null);
 public sealed record AuthResponse(string UserId, string Username, string DisplayName, string DeviceId, string Token);
 
-public sealed record DeviceDto(string DeviceId, string DeviceName, long CreatedAt, long LastActive, bool Online);
+/// <param name="LastUsedAt">The session's stored last use (kept to the hour), which its idle expiry counts from.</param>
+public sealed record DeviceDto(string DeviceId, string DeviceName, long CreatedAt, long LastActive, bool Online, long LastUsedAt);
 public sealed record DeviceList(IReadOnlyList<DeviceDto> Devices);
 
 public sealed record MeDto(string UserId, string Username, string DisplayName, long CreatedAt);

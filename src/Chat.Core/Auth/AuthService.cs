@@ -31,6 +31,9 @@ public sealed partial class AuthService(IUserStore users, IBackplane backplane, 
     private readonly AuthThrottle _throttle = new(time);
     private readonly int _loginsPerMinute = options.Value.RateLimit.LoginsPerMinute;
     private readonly int _registrationsPerMinute = options.Value.RateLimit.RegistrationsPerMinute;
+    private readonly long _sessionIdleMs = options.Value.Auth.SessionIdleDays * 86_400_000L;
+    // A session's stored last use is rewritten at most this often, so authenticating stays a read.
+    private const long LastUseResolutionMs = 3_600_000;
 
     /// <param name="clientAddress">The caller's address, for the per-address registration limit.</param>
     public async Task<AuthResponse> RegisterAsync(RegisterRequest req, string clientAddress, CancellationToken ct)
@@ -129,6 +132,9 @@ public sealed partial class AuthService(IUserStore users, IBackplane backplane, 
     [LoggerMessage(1502, LogLevel.Warning, "Login for user {Username} from {ClientAddress} refused: too many failed logins")]
     private static partial void LogLoginThrottled(ILogger logger, string username, string clientAddress);
 
+    [LoggerMessage(1503, LogLevel.Information, "Session of device {DeviceId} expired after being idle")]
+    private static partial void LogSessionExpired(ILogger logger, string deviceId);
+
     private async Task<AuthResponse> NewDeviceAsync(UserRecord user, string? deviceName, CancellationToken ct)
     {
         string token = Ids.NewToken();
@@ -145,6 +151,21 @@ public sealed partial class AuthService(IUserStore users, IBackplane backplane, 
         if (string.IsNullOrEmpty(token) || token.Length > 256) return null;
         if (_tokenCache.TryGetValue(token, out var hit) && hit.Expires > time.GetUtcNow()) return hit.Principal;
         var device = await users.FindDeviceByTokenHashAsync(Ids.HashToken(token), ct);
+        if (device is not null)
+        {
+            long now = time.NowMs();
+            if (_sessionIdleMs > 0 && now - device.LastActive > _sessionIdleMs)
+            {
+                // Idle too long: the token is refused and the session removed, as a sign-out would.
+                LogSessionExpired(log, device.DeviceId);
+                await users.RevokeDeviceAsync(device.UserId, device.DeviceId, ct);
+                device = null;
+            }
+            else if (now - device.LastActive >= LastUseResolutionMs)
+            {
+                await users.TouchDevicesAsync([(device.DeviceId, now)], ct);
+            }
+        }
         var principal = device is null ? null : new Principal(device.UserId, device.DeviceId, device.CreatedAt);
         _tokenCache.Set(token, (principal, time.GetUtcNow() + CacheTtl));
         return principal;

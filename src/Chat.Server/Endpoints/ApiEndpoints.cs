@@ -45,7 +45,7 @@ internal static class ApiEndpoints
             var devices = await users.ListDevicesAsync(me.UserId, ct);
             var online = hub.DevicesOf(new UserId(me.UserId)).Select(d => d.DeviceId.Value).ToHashSet(StringComparer.Ordinal);
             return Results.Json(new DeviceList(devices.Select(d =>
-                new DeviceDto(d.DeviceId, d.DeviceName, d.CreatedAt, online.Contains(d.DeviceId) ? Chat.Core.Domain.TimeProviderExtensions.NowMs(time) : d.LastActive, online.Contains(d.DeviceId))).ToList()),
+                new DeviceDto(d.DeviceId, d.DeviceName, d.CreatedAt, online.Contains(d.DeviceId) ? Chat.Core.Domain.TimeProviderExtensions.NowMs(time) : d.LastActive, online.Contains(d.DeviceId), d.LastActive)).ToList()),
                 json.DeviceList);
         });
         authed.MapDelete("/devices/{deviceId}", async (string deviceId, HttpContext http, AuthService auth, CancellationToken ct) =>

@@ -7,7 +7,7 @@
 
 /**
  * @typedef {{user_id: string, username: string, display_name: string, device_id: string, token: string}} AuthResponse
- * @typedef {{device_id: string, device_name: string, created_at: number, last_active: number, online: boolean}} Device
+ * @typedef {{device_id: string, device_name: string, created_at: number, last_active: number, online: boolean, last_used_at: number}} Device
  * @typedef {{user_id: string, username: string, display_name: string, created_at: number}} Me
  * @typedef {{max_content_bytes: number, max_file_bytes: number}} Limits
  * @typedef {{user_id: string, username: string, display_name: string, status?: PresenceStatus, last_seen?: number}} User

@@ -286,7 +286,7 @@ export class Dialogs {
         h('span', { class: 'grow' },
           h('span', { class: 'device-name', text: d.device_name || 'Unnamed device' }),
           // Sign-in time tells apart devices with the same browser and OS.
-          h('span', { class: 'muted small', 'data-testid': 'device-meta', text: ` · signed in ${fmtListTime(d.created_at)} · active ${fmtListTime(d.last_active)}` })),
+          h('span', { class: 'muted small', 'data-testid': 'device-meta', text: ` · signed in ${fmtListTime(d.created_at)} · active ${fmtListTime(d.last_active)} · last used ${fmtListTime(d.last_used_at ?? d.last_active)}` })),
         h('button', { type: 'button', class: 'link', 'data-testid': 'device-rename', 'aria-label': `Rename ${d.device_name}`,
           onClick: () => this.renameDevice(d.device_id, d.device_name) }, 'Rename'),
         d.device_id === mine
