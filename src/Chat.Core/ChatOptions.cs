@@ -178,6 +178,10 @@ public sealed class LimitOptions
     [Range(0, 100_000)]
     public int SocketsPerDevice { get; set; } = 8;
 
+    /// <summary>Open sockets per user (all devices) on one node; one more is closed with 4029 <c>too_many_connections</c>. 0 disables.</summary>
+    [Range(0, 100_000)]
+    public int SocketsPerUser { get; set; } = 32;
+
     /// <summary>WebSocket frames (fragments) one message may span; one more closes the socket with 1009.</summary>
     [Range(1, 1_000_000)]
     public int MaxFragmentsPerMessage { get; set; } = 1024;

@@ -45,13 +45,20 @@ internal sealed partial class DeviceConnection
     }
 
     /// <summary>
-    /// Chat:Limits:SocketsPerDevice: a socket beyond the limit for its device token (counted on this node, at connect)
-    /// is closed with 4029 before anything is set up for it; the device's other sockets are left alone.
+    /// Chat:Limits:SocketsPerDevice / SocketsPerUser: a socket beyond the limit for its device token or its user (counted
+    /// on this node, at connect) is closed with 4029 before anything is set up for it; the other sockets are left alone.
     /// </summary>
     private async Task<bool> RefusedAsExtraSocketAsync(GatewayServices g)
     {
-        int limit = g.Options.Value.Limits.SocketsPerDevice;
-        if (limit <= 0 || g.Hub.DevicesOf(UserId).Count(s => s.DeviceId == DeviceId) < limit) return false;
+        var limits = g.Options.Value.Limits;
+        var mine = g.Hub.DevicesOf(UserId);
+        int limit = limits.SocketsPerDevice;
+        bool deviceFull = limit > 0 && mine.Count(s => s.DeviceId == DeviceId) >= limit;
+        if (!deviceFull)
+        {
+            limit = limits.SocketsPerUser;
+            if (limit <= 0 || mine.Length < limit) return false;
+        }
         LogTooManySockets(_log, DeviceId.Value, limit);
         Interlocked.Exchange(ref _closeCode, CloseCodes.TooManyConnections);
         using var timeout = new CancellationTokenSource(CloseGrace);

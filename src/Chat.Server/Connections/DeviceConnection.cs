@@ -122,7 +122,7 @@ internal sealed partial class DeviceConnection : IDeviceSink
     [LoggerMessage(2003, LogLevel.Information, "Device {DeviceId} is a slow consumer; closing its socket with 4008")]
     private static partial void LogSlowConsumer(ILogger logger, string deviceId);
 
-    [LoggerMessage(2007, LogLevel.Information, "Device {DeviceId} already has {Limit} sockets on this node; closing the new one with 4029")]
+    [LoggerMessage(2007, LogLevel.Information, "Device {DeviceId} (or its user) already has {Limit} sockets on this node; closing the new one with 4029")]
     private static partial void LogTooManySockets(ILogger logger, string deviceId, int limit);
 
     [LoggerMessage(2004, LogLevel.Error, "Unexpected error handling a '{Type}' frame from device {DeviceId}")]
