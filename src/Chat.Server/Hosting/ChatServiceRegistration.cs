@@ -129,6 +129,8 @@ internal static class ChatServiceRegistration
         services.AddSingleton<MessageActions>();
         services.AddSingleton<MessageQueries>();
         services.AddSingleton<UserDirectory>();
+        services.AddSingleton<BlockService>();
+        services.AddSingleton<PrivacyRules>();
         services.AddSingleton<Chat.Core.Search.SearchService>();
         services.AddSingleton<PresenceService>();
         services.AddSingleton<TypingService>();
