@@ -27,7 +27,7 @@
  * }} ReadReceiptFrame
  * @typedef {{type: 'sync_read', chat_id: string, last_read_message_id: string, seq: number}} SyncReadFrame
  * @typedef {{type: 'typing_start' | 'typing_stop', chat_id: string, user_id: string}} TypingFrame
- * @typedef {{type: 'presence_update', user_id: string, status: import('./api.js').PresenceStatus, last_seen: number}} PresenceFrame
+ * @typedef {{type: 'presence_update', user_id: string, status: import('./api.js').PresenceStatus, last_seen: number | null}} PresenceFrame
  * @typedef {{
  *   type: 'group_update', group_id: string, action: import('./api.js').GroupAction,
  *   user_ids: string[], by: string, name?: string | null,
