@@ -313,6 +313,11 @@ internal sealed partial class DeviceConnection
         {
             SendError(ErrorCodes.Unavailable, Chat.Core.Storage.StorageFullException.ClientMessage, frame.ClientMsgId, requestId: frame.RequestId);
         }
+        catch (Exception ex) when (Chat.Core.Storage.StoreOutage.Is(ex))
+        {
+            LogFrameFailed(_log, frame.Type, DeviceId.Value, ex);
+            SendError(ErrorCodes.Unavailable, Chat.Core.Storage.StoreOutage.ClientMessage, frame.ClientMsgId, 1000, frame.RequestId);
+        }
         catch (Exception ex)
         {
             LogFrameFailed(_log, frame.Type, DeviceId.Value, ex);
