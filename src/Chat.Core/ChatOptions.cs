@@ -209,8 +209,8 @@ public sealed class GatewayOptions
     /// bounds a laggard's memory where big frames would fill <see cref="SendQueueFrames"/> only at many MiB. A single
     /// frame larger than this still goes out on an empty queue.
     /// </summary>
-    [Range(1, long.MaxValue)]
-    public long SendQueueBytes { get; set; } = 4 * 1024 * 1024;
+    [Range(1, int.MaxValue)]
+    public int SendQueueBytes { get; set; } = 4 * 1024 * 1024;
 
     [Range(1024, 16 * 1024 * 1024)]
     public int MaxFrameBytes { get; set; } = 65_536;
