@@ -204,6 +204,14 @@ public sealed class GatewayOptions
     [Range(16, 1_000_000)]
     public int SendQueueFrames { get; set; } = 4096;
 
+    /// <summary>
+    /// Encoded bytes queued for one socket and not yet written before it counts as a slow consumer (closed with 4008);
+    /// bounds a laggard's memory where big frames would fill <see cref="SendQueueFrames"/> only at many MiB. A single
+    /// frame larger than this still goes out on an empty queue.
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int SendQueueBytes { get; set; } = 4 * 1024 * 1024;
+
     [Range(1024, 16 * 1024 * 1024)]
     public int MaxFrameBytes { get; set; } = 65_536;
 

@@ -20,6 +20,7 @@ public sealed class OptionsValidationTests
     [Theory]
     [InlineData("The field Chat:Commit:MaxBatch must be between 1 and 100000.", "Chat:Commit:MaxBatch=0")]
     [InlineData("The field Chat:Gateway:SendQueueFrames must be between 16 and 1000000.", "Chat:Gateway:SendQueueFrames=0")]
+    [InlineData("The field Chat:Gateway:SendQueueBytes must be between 1 and 2147483647.", "Chat:Gateway:SendQueueBytes=0")]
     [InlineData("The field Chat:Limits:MaxContentBytes must be between 1 and 1048576.", "Chat:Limits:MaxContentBytes=-5")]
     [InlineData("The field Chat:Commit:PointerFlushMs must be between 10 and 250.", "Chat:Commit:PointerFlushMs=1000")]
     [InlineData("The field Chat:Presence:TypingTimeoutSeconds must be between 0.1 and 600.", "Chat:Presence:TypingTimeoutSeconds=0")]
