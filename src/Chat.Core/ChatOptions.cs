@@ -68,6 +68,12 @@ public sealed class ChatOptions : IValidatableObject
     /// </summary>
     public List<string> TrustedProxies { get; set; } = [];
 
+    /// <summary>
+    /// The OpenTelemetry <c>service.name</c> of the node (<c>target_info</c> on <c>/metrics</c>); empty = the standard
+    /// <c>OTEL_SERVICE_NAME</c>, else <c>chat-server</c>.
+    /// </summary>
+    public string ServiceName { get; set; } = "";
+
     /// <summary>HMAC key for signed file URLs; generated into the data folder when empty (must be shared by all nodes).</summary>
     public string SigningKey { get; set; } = "";
 

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
+using Chat.Backplane.Redis;
+using Chat.Tests.Cluster;
 using Chat.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -58,5 +60,40 @@ public sealed class K7OperationsTests
         var failed = capture.Lines.Where(l => l.Level == LogLevel.Warning && l.Text.Contains("Failed login", StringComparison.Ordinal)).ToList();
         Assert.Contains(failed, l => l.Text.Contains("k7trusted0", StringComparison.Ordinal) && l.Text.Contains("198.51.100.1", StringComparison.Ordinal));
         Assert.DoesNotContain(failed, l => l.Text.Contains("127.0.0.1", StringComparison.Ordinal));
+    }
+
+    /// <summary>The <c>target_info</c> line of a scrape (the exporter caches a scrape briefly; the resource never changes).</summary>
+    private static async Task<string> TargetInfoAsync(TestServer server)
+    {
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        string text = await http.GetStringAsync("/metrics");
+        return Assert.Single(text.Split('\n'), l => l.StartsWith("target_info{", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(null, null, "chat-server")]
+    [InlineData("chat-eu1", null, "chat-eu1")]
+    [InlineData(null, "chat-from-otel", "chat-from-otel")]
+    [InlineData("chat-eu1", "chat-from-otel", "chat-eu1")]
+    public async Task Metrics_name_the_service(string? serviceName, string? otelServiceName, string expected)
+    {
+        var settings = new List<(string, string)>();
+        if (serviceName is not null) settings.Add(("Chat:ServiceName", serviceName));
+        if (otelServiceName is not null) settings.Add(("OTEL_SERVICE_NAME", otelServiceName));
+        await using var server = await TestServer.StartAsync([.. settings]);
+        string line = await TargetInfoAsync(server);
+        Assert.Contains($"service_name=\"{expected}\"", line, StringComparison.Ordinal);
+        // A single node has no node id, so it claims none.
+        Assert.DoesNotContain("service_instance_id", line, StringComparison.Ordinal);
+    }
+
+    [ClusterFact]
+    public async Task A_cluster_node_reports_its_node_id_as_the_service_instance()
+    {
+        await using var cluster = await TestCluster.StartAsync(1);
+        string nodeId = cluster[0].Services.GetRequiredService<RedisConnection>().NodeId;
+        string line = await TargetInfoAsync(cluster[0]);
+        Assert.Contains("service_name=\"chat-server\"", line, StringComparison.Ordinal);
+        Assert.Contains($"service_instance_id=\"{nodeId}\"", line, StringComparison.Ordinal);
     }
 }
