@@ -148,7 +148,9 @@ internal static class ChatServiceRegistration
     {
         services.AddHostedService<Chat.Server.Diagnostics.ChatGauges>();
         services.AddHealthChecks().AddCheck<StoreHealthCheck>("stores").AddCheck<SpaceHealthCheck>("space");
-        services.AddOpenTelemetry().WithMetrics(m => m
+        services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddDetector(sp => ActivatorUtilities.CreateInstance<Chat.Server.Diagnostics.ServiceResource>(sp)))
+            .WithMetrics(m => m
             .AddMeter(ChatMetrics.MeterName)
             .AddAspNetCoreInstrumentation()
             .AddPrometheusExporter());

@@ -27,6 +27,8 @@ public sealed class OptionsValidationTests
     [InlineData("The field Chat:RateLimit:MessagesPerMinute must be between 0 and 10000000.", "Chat:RateLimit:MessagesPerMinute=-1")]
     [InlineData("The field Chat:Files:ThumbnailSize must be between 16 and 2048.", "Chat:Files:ThumbnailSize=1")]
     [InlineData("Chat:PublicUrl must be an absolute URL", "Chat:PublicUrl=chat.example.com")]
+    [InlineData("Chat:TrustedProxies: 'proxy.internal' is neither an IP address nor a CIDR network", "Chat:TrustedProxies:0=10.0.0.5", "Chat:TrustedProxies:1=proxy.internal")]
+    [InlineData("Chat:TrustedProxies: '10.0.0.0/33' is neither", "Chat:TrustedProxies:0=10.0.0.0/33")]
     [InlineData("Chat:Storage must be 'sqlite' or 'postgres' (got 'mysql').", "Chat:Storage=mysql")]
     [InlineData("Chat:Storage must be 'sqlite' or 'postgres' (got '1').", "Chat:Storage=1")]
     [InlineData("Chat:Backplane must be 'local' or 'redis' (got 'zeromq').", "Chat:Backplane=zeromq")]
