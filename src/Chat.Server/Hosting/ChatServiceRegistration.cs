@@ -138,6 +138,7 @@ internal static class ChatServiceRegistration
     private static void AddChatGateway(this IServiceCollection services)
     {
         services.AddSingleton<GatewayServices>();
+        services.AddSingleton<AuthFrameGate>();
         services.AddHostedService<IdleSweeper>();
         services.AddHostedService<ShutdownDrain>(); // registered last: stopped first
     }
