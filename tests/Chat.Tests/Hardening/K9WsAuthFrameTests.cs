@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Chat.Client;
 using Chat.Server.Connections;
 using Chat.Tests.Infrastructure;
@@ -16,7 +17,7 @@ namespace Chat.Tests.Hardening;
 /// <c>{"type":"auth","token":"…"}</c> frame (docs/api.md); bad, late or oversized first frames are closed like a bad
 /// query token, unauthenticated sockets are capped per node, and <c>?token=</c> keeps working.
 /// </summary>
-public sealed class K9WsAuthFrameTests
+public sealed partial class K9WsAuthFrameTests
 {
     private static string AuthFrame(string token) => JsonSerializer.Serialize(new { type = "auth", token });
 
@@ -165,6 +166,9 @@ public sealed class K9WsAuthFrameTests
         await using var p1 = await ChatSocket.ConnectAsync(server.BaseAddress, token: null);
         await using var p2 = await ChatSocket.ConnectAsync(server.BaseAddress, token: null);
         await ProtocolKit.EventuallyAsync(() => Task.FromResult(Gate(server).Pending == 2), "two sockets pending");
+        // Operators see them (the exporter caches a scrape briefly, hence the polling).
+        using var http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = ProtocolKit.Wait };
+        await ProtocolKit.EventuallyAsync(async () => PendingGauge().IsMatch(await http.GetStringAsync("/metrics")), "chat_connections_pending_auth 2");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, await RefusedUpgradeAsync(server));
         // Sockets with a token in the URL are not waiting for anything: still accepted.
@@ -210,6 +214,9 @@ public sealed class K9WsAuthFrameTests
         }
         return (int?)ws.CloseStatus;
     }
+
+    [GeneratedRegex(@"^chat_connections_pending_auth(\{[^}]*\})? 2$", RegexOptions.Multiline)]
+    private static partial Regex PendingGauge();
 
     private static AuthFrameGate Gate(TestServer server) => server.Services.GetRequiredService<AuthFrameGate>();
 
