@@ -248,6 +248,20 @@ public sealed class GatewayOptions
     [Range(1024, 16 * 1024 * 1024)]
     public int MaxFrameBytes { get; set; } = 65_536;
 
+    /// <summary>
+    /// A socket opened without a token (no <c>?token=</c>, no Bearer) must send its <c>auth</c> frame within this
+    /// time, or it is closed with 4001.
+    /// </summary>
+    [Range(0.1, 600)]
+    public double AuthTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// Sockets on this node still waiting for their <c>auth</c> frame; one more upgrade without a token is refused
+    /// with 503, so a flood of unauthenticated sockets holds a bounded amount of memory.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MaxPendingAuthSockets { get; set; } = 1000;
+
     /// <summary>Per-socket budgets for each class of client frame (<c>Chat:Gateway:FrameLimits</c>).</summary>
     [ValidateObjectMembers]
     public FrameLimitOptions FrameLimits { get; set; } = new();

@@ -140,6 +140,7 @@ internal static class ChatServiceRegistration
     private static void AddChatGateway(this IServiceCollection services)
     {
         services.AddSingleton<GatewayServices>();
+        services.AddSingleton<AuthFrameGate>();
         services.AddHostedService<IdleSweeper>();
         services.AddHostedService<ShutdownDrain>(); // registered last: stopped first
     }
