@@ -42,6 +42,7 @@ public sealed partial class SqliteChatStore : IChatStore, ISpaceHealth, IDisposa
             SqliteRichSchema.Apply(_writer);
             InitializeSearch();
             Exec(_writer, GroupEventsSchema);
+            Exec(_writer, InvitesSchema);
             MarkOpen();
         }
         catch (SqliteException ex)
