@@ -10,6 +10,7 @@
  * @typedef {{device_id: string, device_name: string, created_at: number, last_active: number, online: boolean, last_used_at: number}} Device
  * @typedef {{user_id: string, username: string, display_name: string, created_at: number}} Me
  * @typedef {{max_content_bytes: number, max_file_bytes: number}} Limits
+ * @typedef {{mode: 'open' | 'invite' | 'closed'}} Registration
  * @typedef {{user_id: string, username: string, display_name: string, status?: PresenceStatus, last_seen?: number}} User
  * @typedef {'online' | 'away' | 'offline'} PresenceStatus
  * @typedef {{user_id: string, status: PresenceStatus, last_seen: number}} Presence
@@ -120,10 +121,13 @@ export class ApiClient {
   // ---- auth and devices
 
   /**
-   * @param {{username: string, password: string, display_name?: string, device_name?: string}} body
+   * @param {{username: string, password: string, display_name?: string, device_name?: string, invite?: string}} body
    * @returns {Promise<AuthResponse>}
    */
   register(body) { return this.request('POST', '/api/auth/register', body); }
+
+  /** Who may register (anonymous): open, invite (an invite code is needed) or closed. @returns {Promise<Registration>} */
+  registration() { return this.request('GET', '/api/auth/registration'); }
 
   /**
    * @param {{username: string, password: string, device_name?: string}} body
