@@ -17,6 +17,19 @@ public enum BackplaneProvider
     Redis,
 }
 
+/// <summary>Who may create an account (<c>Chat:Auth:Registration</c>).</summary>
+public enum RegistrationMode
+{
+    /// <summary>Anyone can register.</summary>
+    Open,
+
+    /// <summary>Registering needs an invite made by a server admin (<c>Chat:Auth:Admins</c>).</summary>
+    Invite,
+
+    /// <summary>Nobody can register; existing accounts keep working.</summary>
+    Closed,
+}
+
 /// <summary>Where file bytes live (<c>Chat:Blobs</c>).</summary>
 public enum BlobProvider
 {
@@ -155,7 +168,7 @@ public sealed class RateLimitOptions
     public int RegistrationsPerMinute { get; set; } = 10;
 }
 
-/// <summary>The <c>Chat:Auth</c> section: how much CPU password hashing may take.</summary>
+/// <summary>The <c>Chat:Auth</c> section: how much CPU password hashing may take, sessions, who may register.</summary>
 public sealed class AuthOptions
 {
     /// <summary>Password hashes (register, login) computed at once; the rest wait, so the message path keeps its CPU.</summary>
@@ -169,6 +182,12 @@ public sealed class AuthOptions
     /// <summary>A session (device token) unused for longer than this many days is refused and revoked; 0 keeps sessions forever.</summary>
     [Range(0, 36_500)]
     public int SessionIdleDays { get; set; } = 90;
+
+    /// <summary>Who may register: anyone (<c>open</c>), holders of an admin-made invite (<c>invite</c>), nobody (<c>closed</c>).</summary>
+    public RegistrationMode Registration { get; set; } = RegistrationMode.Open;
+
+    /// <summary>Usernames of the server admins, who make invites. Configuration only: no API grants it.</summary>
+    public List<string> Admins { get; set; } = [];
 }
 
 public sealed class PresenceOptions

@@ -6,7 +6,8 @@ namespace Chat.Protocol;
 
 public sealed record ErrorBody(string Code, string Error, int? RetryAfterMs = null);
 
-public sealed record RegisterRequest(string? Username, string? Password, string? DisplayName = null, string? DeviceName = null);
+/// <param name="Invite">An invite code; needed when the server's registration mode is <c>invite</c>, ignored when <c>open</c>.</param>
+public sealed record RegisterRequest(string? Username, string? Password, string? DisplayName = null, string? DeviceName = null, string? Invite = null);
 public sealed record LoginRequest(string? Username, string? Password, string? DeviceName = null);
 public sealed record AuthResponse(string UserId, string Username, string DisplayName, string DeviceId, string Token);
 
@@ -19,6 +20,17 @@ public sealed record PrivacySettingsDto(bool SendReadReceipts, bool SharePresenc
 
 /// <summary>The limits a client checks before sending (<c>GET /api/limits</c>), so it refuses early in human units.</summary>
 public sealed record LimitsDto(int MaxContentBytes, long MaxFileBytes);
+
+/// <summary>Who may register (<c>GET /api/auth/registration</c>, anonymous): <c>open</c>, <c>invite</c> or <c>closed</c>.</summary>
+public sealed record RegistrationDto(string Mode);
+
+/// <summary><c>POST /api/admin/invites</c>: uses 1-100 (default 1), lifetime 1-720 hours (default 168).</summary>
+public sealed record CreateInviteRequest(int? MaxUses = null, int? ExpiresInHours = null);
+
+/// <summary>A new invite; <paramref name="Code"/> is shown only here (the server keeps only its hash).</summary>
+public sealed record InviteCreatedDto(string InviteId, string Code, long ExpiresAt, int MaxUses);
+public sealed record InviteDto(string InviteId, string CreatedBy, long CreatedAt, long ExpiresAt, int MaxUses, int Uses);
+public sealed record InviteList(IReadOnlyList<InviteDto> Invites);
 /// <summary><c>last_seen</c> is null (not absent) where privacy hides it (share_presence off, or the user blocked the viewer).</summary>
 public sealed record UserDto(string UserId, string Username, string DisplayName, string Status,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] long? LastSeen);

@@ -43,6 +43,7 @@ public sealed partial class SqliteChatStore : IChatStore, ISpaceHealth, IDisposa
             InitializeSearch();
             Exec(_writer, GroupEventsSchema);
             Exec(_writer, PrivacySchema);
+            Exec(_writer, InvitesSchema);
             MarkOpen();
         }
         catch (SqliteException ex)

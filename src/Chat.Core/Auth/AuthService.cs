@@ -31,6 +31,7 @@ public sealed partial class AuthService(IUserStore users, IBackplane backplane, 
     private readonly AuthThrottle _throttle = new(time);
     private readonly int _loginsPerMinute = options.Value.RateLimit.LoginsPerMinute;
     private readonly int _registrationsPerMinute = options.Value.RateLimit.RegistrationsPerMinute;
+    private readonly RegistrationMode _registration = options.Value.Auth.Registration;
     private readonly long _sessionIdleMs = options.Value.Auth.SessionIdleDays * 86_400_000L;
     // A session's stored last use is rewritten at most this often, so authenticating stays a read.
     private const long LastUseResolutionMs = 3_600_000;
@@ -38,6 +39,8 @@ public sealed partial class AuthService(IUserStore users, IBackplane backplane, 
     /// <param name="clientAddress">The caller's address, for the per-address registration limit.</param>
     public async Task<AuthResponse> RegisterAsync(RegisterRequest req, string clientAddress, CancellationToken ct)
     {
+        if (_registration == RegistrationMode.Closed)
+            throw ChatException.Forbidden("Registration is closed on this server.");
         if (!Validation.IsValidUsername(req.Username))
             throw ChatException.Invalid("Username must be 3-32 characters of a-z, 0-9, '.', '_' or '-'.");
         if (!Validation.IsValidPassword(req.Password))
@@ -46,11 +49,25 @@ public sealed partial class AuthService(IUserStore users, IBackplane backplane, 
         string display = Validation.CleanLabel(req.DisplayName, 64) is { Length: > 0 } d ? d : username;
         if (_throttle.HitAndCheck("register:" + clientAddress, _registrationsPerMinute) is > 0 and int wait)
             throw new ChatException(ErrorCodes.RateLimited, "Too many registrations from this address; try again later.", wait);
+        // The invite is checked before hashing (a wrong one costs no hash) and its use taken with the insert.
+        string? inviteHash = _registration == RegistrationMode.Invite ? await CheckInviteAsync(req.Invite, ct) : null;
         var user = new UserRecord(Ids.NewId(), username, display, "", time.NowMs());
         string hash = await HashAsync(() => Hasher.HashPassword(user, req.Password!), ct);
         user = user with { PasswordHash = hash };
-        if (!await users.CreateUserAsync(user, ct))
-            throw new ChatException(ErrorCodes.Conflict, "That username is taken.");
+        var taken = new ChatException(ErrorCodes.Conflict, "That username is taken.");
+        if (inviteHash is null)
+        {
+            if (!await users.CreateUserAsync(user, ct)) throw taken;
+        }
+        else
+        {
+            switch (await users.CreateUserWithInviteAsync(user, inviteHash, time.NowMs(), ct))
+            {
+                case InviteRegistration.UsernameTaken: throw taken;
+                case InviteRegistration.InviteNotValid: throw InviteNotValid(); // used up by another registration meanwhile
+            }
+            LogRegisteredWithInvite(log, user.Username);
+        }
         return await NewDeviceAsync(user, req.DeviceName, ct);
     }
 

@@ -8,6 +8,11 @@ public sealed record PrivacySettings(bool SendReadReceipts = true, bool SharePre
     public static readonly PrivacySettings Default = new();
 }
 
+/// <summary>An admin-made invite; only the SHA-256 of its code is stored.</summary>
+public sealed record InviteRecord(string InviteId, string CodeHash, string CreatedBy, long CreatedAt, long ExpiresAt, int MaxUses, int Uses);
+
+public enum InviteRegistration { Created, UsernameTaken, InviteNotValid }
+
 public sealed record DeviceRecord(string DeviceId, string UserId, string DeviceName, string TokenHash, long CreatedAt, long LastActive);
 
 public sealed record GroupRecord(

@@ -33,6 +33,19 @@ public interface IUserStore
     Task<bool> UpdatePasswordHashAsync(string userId, string passwordHash, CancellationToken ct);
     /// <summary>Renames a live device of this user; false when there is no such live device.</summary>
     Task<bool> RenameDeviceAsync(string userId, string deviceId, string deviceName, CancellationToken ct);
+
+    Task CreateInviteAsync(InviteRecord invite, CancellationToken ct);
+    /// <summary>The invite with this code hash if it can still be used at <paramref name="now"/> (not expired, uses left); else null.</summary>
+    Task<InviteRecord?> FindUsableInviteAsync(string codeHash, long now, CancellationToken ct);
+    /// <summary>Invites still usable at <paramref name="now"/>, oldest first.</summary>
+    Task<IReadOnlyList<InviteRecord>> ListUsableInvitesAsync(long now, CancellationToken ct);
+    /// <summary>False when there was no such invite.</summary>
+    Task<bool> DeleteInviteAsync(string inviteId, CancellationToken ct);
+    /// <summary>
+    /// Creates the user and takes one use of the invite atomically: of concurrent registrations only as many as the
+    /// invite has uses left succeed; when the username is taken the use is not taken.
+    /// </summary>
+    Task<InviteRegistration> CreateUserWithInviteAsync(UserRecord user, string codeHash, long now, CancellationToken ct);
 }
 
 /// <summary>

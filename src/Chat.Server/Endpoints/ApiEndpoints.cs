@@ -29,8 +29,12 @@ internal static class ApiEndpoints
             Results.Json(await auth.LoginAsync(req with { DeviceName = req.DeviceName ?? DeviceNames.FromUserAgent(http.Request.Headers.UserAgent) },
                 Http.ClientAddress(http), ct), json.AuthResponse));
 
+        // Anonymous, so a sign-up form knows whether to ask for an invite.
+        api.MapGet("/auth/registration", (AuthService auth) => Results.Json(auth.Registration, json.RegistrationDto));
+
         var authed = api.MapGroup("").AddEndpointFilter<RequireDeviceFilter>();
         authed.MapPushApi(); // notifications: PushEndpoints
+        authed.MapAdminApi(); // invites: AdminEndpoints
         authed.MapSearchApi();
         authed.MapPeopleApi(); // profile and security: PeopleEndpoints
 

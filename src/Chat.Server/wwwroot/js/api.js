@@ -11,6 +11,7 @@
  * @typedef {{send_read_receipts: boolean, share_presence: boolean}} PrivacySettings
  * @typedef {{user_id: string, username: string, display_name: string, created_at: number, settings: PrivacySettings}} Me
  * @typedef {{max_content_bytes: number, max_file_bytes: number}} Limits
+ * @typedef {{mode: 'open' | 'invite' | 'closed'}} Registration
  * @typedef {{user_id: string, username: string, display_name: string, status?: PresenceStatus, last_seen?: number | null}} User
  * @typedef {'online' | 'away' | 'offline'} PresenceStatus
  * @typedef {{user_id: string, status: PresenceStatus, last_seen: number | null}} Presence
@@ -121,10 +122,13 @@ export class ApiClient {
   // ---- auth and devices
 
   /**
-   * @param {{username: string, password: string, display_name?: string, device_name?: string}} body
+   * @param {{username: string, password: string, display_name?: string, device_name?: string, invite?: string}} body
    * @returns {Promise<AuthResponse>}
    */
   register(body) { return this.request('POST', '/api/auth/register', body); }
+
+  /** Who may register (anonymous): open, invite (an invite code is needed) or closed. @returns {Promise<Registration>} */
+  registration() { return this.request('GET', '/api/auth/registration'); }
 
   /**
    * @param {{username: string, password: string, device_name?: string}} body

@@ -48,6 +48,8 @@ function deviceName() {
 // ------------------------------------------------------------------ sign in / sign up
 
 let registerMode = false;
+/** The server's registration mode; 'open' until it answers. @type {'open' | 'invite' | 'closed'} */
+let registration = 'open';
 
 /** @param {string} [notice] */
 function showAuth(notice) {
@@ -64,39 +66,72 @@ function setAuthError(message) {
   el.hidden = !message;
 }
 
+/** Sign-up fields for the server's registration mode: the invite field, or the note that registration is closed. */
+function showRegisterFields() {
+  for (const el of document.querySelectorAll('.register-only')) {
+    const only = el.classList.contains('invite-only') ? registration === 'invite' : el.classList.contains('closed-only') ? registration === 'closed' : true;
+    /** @type {HTMLElement} */ (el).hidden = !registerMode || !only;
+  }
+  /** @type {HTMLButtonElement} */ ($('[data-testid="auth-submit"]')).disabled = registerMode && registration === 'closed';
+}
+
 /** @param {boolean} on */
 function setRegisterMode(on) {
   registerMode = on;
   $('#tab-login').setAttribute('aria-selected', String(!on));
   $('#tab-register').setAttribute('aria-selected', String(on));
-  for (const el of document.querySelectorAll('.register-only')) /** @type {HTMLElement} */ (el).hidden = !on;
+  showRegisterFields();
   $('[data-testid="auth-submit"]').textContent = on ? 'Create account' : 'Sign in';
   /** @type {HTMLInputElement} */ ($('[data-testid="auth-password"]')).autocomplete = on ? 'new-password' : 'current-password';
   setAuthError('');
+}
+
+/** An invite link (`?invite=CODE`) opens the sign-up form with the code filled in. */
+function inviteFromUrl() {
+  return new URLSearchParams(location.search).get('invite')?.trim() ?? '';
+}
+
+/** Asks the server who may register, so the form shows an invite field or says registration is closed. */
+async function loadRegistration() {
+  try {
+    registration = (await new ApiClient().registration()).mode;
+  } catch {
+    registration = 'open'; // unknown: the server's answer to the sign-up itself says what is missing
+  }
+  showRegisterFields();
 }
 
 function bindAuth() {
   $('#tab-login').addEventListener('click', () => setRegisterMode(false));
   $('#tab-register').addEventListener('click', () => setRegisterMode(true));
   const form = /** @type {HTMLFormElement} */ ($('#auth-form'));
+  const invite = inviteFromUrl();
+  if (invite) {
+    /** @type {HTMLInputElement} */ (form.elements.namedItem('invite')).value = invite;
+    setRegisterMode(true);
+  }
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const data = new FormData(form);
     const username = String(data.get('username') ?? '').trim().toLowerCase();
     const password = String(data.get('password') ?? '');
     const displayName = String(data.get('display_name') ?? '').trim();
+    const inviteCode = registration === 'invite' ? String(data.get('invite') ?? '').trim() : '';
     if (!/^[a-z0-9._-]{3,32}$/.test(username)) { setAuthError('Usernames are 3–32 characters: letters, digits, dot, dash, underscore.'); return; }
     if (password.length < 8) { setAuthError('Passwords have at least 8 characters.'); return; }
+    if (registerMode && registration === 'invite' && !inviteCode) { setAuthError('Registration needs an invite code.'); return; }
     const submit = /** @type {HTMLButtonElement} */ ($('[data-testid="auth-submit"]'));
     submit.disabled = true;
     try {
       const api = new ApiClient();
       const res = registerMode
-        ? await api.register({ username, password, display_name: displayName || undefined, device_name: deviceName() })
+        ? await api.register({ username, password, display_name: displayName || undefined, device_name: deviceName(), invite: inviteCode || undefined })
         : await api.login({ username, password, device_name: deviceName() });
       const session = { user_id: res.user_id, username: res.username, display_name: res.display_name, device_id: res.device_id, token: res.token };
       saveSession(session);
       form.reset();
+      // The invite is spent: keep it out of the address bar and history.
+      if (inviteFromUrl()) history.replaceState(null, '', location.pathname + location.hash);
       startMain(session);
     } catch (err) {
       const e2 = /** @type {ApiError} */ (err);
@@ -256,7 +291,10 @@ function boot() {
   sessionStorage.removeItem('chat.notice');
   const session = loadSession();
   if (session) startMain(session).catch((err) => toast(/** @type {Error} */ (err).message, 'error'));
-  else showAuth(notice);
+  else {
+    showAuth(notice);
+    void loadRegistration();
+  }
 }
 
 boot();
