@@ -69,7 +69,7 @@ public static class Relay
             return t is not null && byToken.TryGetValue(t, out var u) ? u : null;
         }
         app.MapGet("/api/users/me", (HttpContext ctx) =>
-            Auth(ctx) is { } u ? Results.Json(new MeDto(u.UserId, u.Username, u.Username, 0), json.MeDto) : Results.StatusCode(401));
+            Auth(ctx) is { } u ? Results.Json(new MeDto(u.UserId, u.Username, u.Username, 0, new PrivacySettingsDto(true, true)), json.MeDto) : Results.StatusCode(401));
         app.MapPost("/api/groups", async (HttpContext ctx) =>
         {
             if (Auth(ctx) is not { } u) return Results.StatusCode(401);

@@ -99,10 +99,11 @@ public sealed partial class RedisBackplane : BackgroundService, IBackplane
         await BroadcastAsync(new Envelope { Kind = EnvelopeKind.CloseDevice, Origin = NodeId, Users = [userId], DeviceId = deviceId, Number = closeCode });
     }
 
-    public async ValueTask PublishPresenceAsync(UserId userId, ReadOnlyMemory<byte> presenceFrame, CancellationToken ct)
+    public async ValueTask PublishPresenceAsync(UserId userId, ReadOnlyMemory<byte> presenceFrame, IReadOnlyCollection<UserId> hiddenFrom, CancellationToken ct)
     {
-        _hub.PresenceLocal(userId, presenceFrame);
-        await BroadcastAsync(new Envelope { Kind = EnvelopeKind.Presence, Origin = NodeId, Users = [userId], Frame = presenceFrame });
+        _hub.PresenceLocal(userId, presenceFrame, hiddenFrom);
+        // Users: the subject first, then the users it is hidden from.
+        await BroadcastAsync(new Envelope { Kind = EnvelopeKind.Presence, Origin = NodeId, Users = [userId, .. hiddenFrom], Frame = presenceFrame });
     }
 
     public async ValueTask InvalidateChatAsync(ChatId chatId, CancellationToken ct)
@@ -234,8 +235,8 @@ public sealed partial class RedisBackplane : BackgroundService, IBackplane
                 case EnvelopeKind.CloseDevice when e.DeviceId is { } device:
                     _hub.CloseLocal(device, (int)e.Number);
                     break;
-                case EnvelopeKind.Presence when e.Users.Count == 1:
-                    _hub.PresenceLocal(e.Users[0], e.Frame);
+                case EnvelopeKind.Presence when e.Users.Count >= 1:
+                    _hub.PresenceLocal(e.Users[0], e.Frame, e.Users.Count == 1 ? [] : e.Users.Skip(1).ToHashSet());
                     break;
                 case EnvelopeKind.InvalidateChat when e.ChatId is { } chat:
                     _hub.InvalidateLocal(chat);

@@ -74,6 +74,19 @@ public sealed class ChatOptions : IValidatableObject
     /// </summary>
     public List<string> AllowedOrigins { get; set; } = [];
 
+    /// <summary>
+    /// Reverse proxies (IP addresses such as <c>10.0.0.5</c> and/or CIDR networks such as <c>10.0.0.0/8</c>) whose
+    /// <c>X-Forwarded-For</c> / <c>X-Forwarded-Proto</c> name the client; empty (the default) trusts no one and ignores
+    /// those headers. The client address feeds the per-address limits and the logs.
+    /// </summary>
+    public List<string> TrustedProxies { get; set; } = [];
+
+    /// <summary>
+    /// The OpenTelemetry <c>service.name</c> of the node (<c>target_info</c> on <c>/metrics</c>); empty = the standard
+    /// <c>OTEL_SERVICE_NAME</c>, else <c>chat-server</c>.
+    /// </summary>
+    public string ServiceName { get; set; } = "";
+
     /// <summary>HMAC key for signed file URLs; generated into the data folder when empty (must be shared by all nodes).</summary>
     public string SigningKey { get; set; } = "";
 
@@ -107,8 +120,28 @@ public sealed class ChatOptions : IValidatableObject
     {
         if (PublicUrl.Length > 0 && !Uri.TryCreate(PublicUrl, UriKind.Absolute, out _))
             yield return new ValidationResult("Chat:PublicUrl must be an absolute URL such as https://chat.example.com.");
+        foreach (string entry in TrustedProxies)
+        {
+            if (!TryParseProxy(entry, out _, out _))
+                yield return new ValidationResult($"Chat:TrustedProxies: '{entry}' is neither an IP address nor a CIDR network such as 10.0.0.0/8.");
+        }
         if (Backplane == BackplaneProvider.Redis && Blobs == BlobProvider.Local && !BlobsShared)
             yield return new ValidationResult("A cluster (Chat:Backplane=redis) with Chat:Blobs=local needs a folder all nodes share: set Chat:BlobsShared=true if Chat:DataDir is shared, or use Chat:Blobs=s3.");
+    }
+
+    /// <summary>One <see cref="TrustedProxies"/> entry: an address (<paramref name="address"/>) or a network (<paramref name="network"/>).</summary>
+    public static bool TryParseProxy(string entry, out System.Net.IPAddress? address, out System.Net.IPNetwork? network)
+    {
+        address = null;
+        network = null;
+        string s = entry.Trim();
+        if (s.Contains('/', StringComparison.Ordinal))
+        {
+            if (!System.Net.IPNetwork.TryParse(s, out var n)) return false;
+            network = n;
+            return true;
+        }
+        return System.Net.IPAddress.TryParse(s, out address);
     }
 }
 
@@ -223,8 +256,30 @@ public sealed class GatewayOptions
     [Range(16, 1_000_000)]
     public int SendQueueFrames { get; set; } = 4096;
 
+    /// <summary>
+    /// Encoded bytes queued for one socket and not yet written before it counts as a slow consumer (closed with 4008);
+    /// bounds a laggard's memory where big frames would fill <see cref="SendQueueFrames"/> only at many MiB. A single
+    /// frame larger than this still goes out on an empty queue.
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int SendQueueBytes { get; set; } = 4 * 1024 * 1024;
+
     [Range(1024, 16 * 1024 * 1024)]
     public int MaxFrameBytes { get; set; } = 65_536;
+
+    /// <summary>
+    /// A socket opened without a token (no <c>?token=</c>, no Bearer) must send its <c>auth</c> frame within this
+    /// time, or it is closed with 4001.
+    /// </summary>
+    [Range(0.1, 600)]
+    public double AuthTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// Sockets on this node still waiting for their <c>auth</c> frame; one more upgrade without a token is refused
+    /// with 503, so a flood of unauthenticated sockets holds a bounded amount of memory.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MaxPendingAuthSockets { get; set; } = 1000;
 
     /// <summary>Per-socket budgets for each class of client frame (<c>Chat:Gateway:FrameLimits</c>).</summary>
     [ValidateObjectMembers]

@@ -61,6 +61,8 @@ namespace Chat.Protocol;
 [JsonSerializable(typeof(UpdateMeRequest))]
 [JsonSerializable(typeof(ChangePasswordRequest))]
 [JsonSerializable(typeof(RenameDeviceRequest))]
+[JsonSerializable(typeof(BlockRequest))]
+[JsonSerializable(typeof(PrivacySettingsPatch))]
 public sealed partial class ChatJson : JsonSerializerContext;
 
 /// <summary>Serialize once, send many: an event already encoded as UTF-8 JSON.</summary>

@@ -15,7 +15,8 @@ public sealed record AuthResponse(string UserId, string Username, string Display
 public sealed record DeviceDto(string DeviceId, string DeviceName, long CreatedAt, long LastActive, bool Online, long LastUsedAt);
 public sealed record DeviceList(IReadOnlyList<DeviceDto> Devices);
 
-public sealed record MeDto(string UserId, string Username, string DisplayName, long CreatedAt);
+public sealed record MeDto(string UserId, string Username, string DisplayName, long CreatedAt, PrivacySettingsDto Settings);
+public sealed record PrivacySettingsDto(bool SendReadReceipts, bool SharePresence);
 
 /// <summary>The limits a client checks before sending (<c>GET /api/limits</c>), so it refuses early in human units.</summary>
 public sealed record LimitsDto(int MaxContentBytes, long MaxFileBytes);
@@ -30,11 +31,17 @@ public sealed record CreateInviteRequest(int? MaxUses = null, int? ExpiresInHour
 public sealed record InviteCreatedDto(string InviteId, string Code, long ExpiresAt, int MaxUses);
 public sealed record InviteDto(string InviteId, string CreatedBy, long CreatedAt, long ExpiresAt, int MaxUses, int Uses);
 public sealed record InviteList(IReadOnlyList<InviteDto> Invites);
-public sealed record UserDto(string UserId, string Username, string DisplayName, string Status, long LastSeen);
+/// <summary><c>last_seen</c> is null (not absent) where privacy hides it (share_presence off, or the user blocked the viewer).</summary>
+public sealed record UserDto(string UserId, string Username, string DisplayName, string Status,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] long? LastSeen);
 public sealed record UserSummaryDto(string UserId, string Username, string DisplayName);
 public sealed record UserList(IReadOnlyList<UserSummaryDto> Users);
 
-public sealed record PresenceDto(string UserId, string Status, long LastSeen);
+public sealed record PresenceDto(string UserId, string Status, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] long? LastSeen)
+{
+    /// <summary>What privacy shows instead of the real state.</summary>
+    public static PresenceDto Hidden(string userId) => new(userId, "offline", null);
+}
 public sealed record PresenceList(IReadOnlyList<PresenceDto> Presence);
 
 public sealed record DirectChatRequest(string? UserId);

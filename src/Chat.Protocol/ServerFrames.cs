@@ -46,7 +46,7 @@ public sealed record SyncReadFrame(string ChatId, string LastReadMessageId, long
 
 public sealed record TypingFrame(string Type, string ChatId, string UserId);
 
-public sealed record PresenceFrame(string UserId, string Status, long LastSeen)
+public sealed record PresenceFrame(string UserId, string Status, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] long? LastSeen)
 {
     [JsonPropertyOrder(-1)]
     public string Type => "presence_update";

@@ -2,7 +2,7 @@ namespace Chat.Storage.Postgres;
 
 internal static partial class PostgresSchema
 {
-    /// <summary>Version 7: admin-made invites (Chat:Auth:Registration=invite); only the SHA-256 of a code is stored.</summary>
+    /// <summary>Version 8: admin-made invites (Chat:Auth:Registration=invite); only the SHA-256 of a code is stored.</summary>
     private const string Invites = """
         CREATE TABLE invites(
             invite_id text COLLATE "C" PRIMARY KEY,

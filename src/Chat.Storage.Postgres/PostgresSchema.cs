@@ -104,7 +104,7 @@ internal static partial class PostgresSchema
         $"CREATE TABLE {table}_p{i:00} PARTITION OF {table} FOR VALUES WITH (MODULUS {Partitions}, REMAINDER {i});\n"));
 
     /// <summary>Append only: a released migration is never edited, a change is a new entry.</summary>
-    private static readonly string[] Migrations = [Initial, RichMessages, Notifications, Search, GroupEvents, FileQuota, Invites];
+    private static readonly string[] Migrations = [Initial, RichMessages, Notifications, Search, GroupEvents, FileQuota, Privacy, Invites];
 
     /// <summary>Version 6: a user's file usage (the storage quota) is summed from this index alone.</summary>
     private const string FileQuota = "CREATE INDEX files_owner ON files(owner_id, complete, created_at, size);";

@@ -43,6 +43,7 @@ public sealed partial class SqliteChatStore : IChatStore, ISpaceHealth, IDisposa
             InitializeSearch();
             Exec(_writer, GroupEventsSchema);
             Exec(_writer, InvitesSchema);
+            Exec(_writer, PrivacySchema);
             MarkOpen();
         }
         catch (SqliteException ex)

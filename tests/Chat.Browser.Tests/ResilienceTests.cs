@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using Chat.Browser.Tests.Infrastructure;
 
@@ -11,6 +12,14 @@ public sealed class ResilienceTests(BrowserFixture fx, ITestOutputHelper output)
     {
         await using var alice = await fx.NewBrowserAsync(output, "alice");
         await using var bob = await fx.NewBrowserAsync(output, "bob");
+        // Every socket Bob's page opens (first, reconnect, after reload): its URL and the frames it sent.
+        var sockets = new ConcurrentQueue<(string Url, ConcurrentQueue<string> Sent)>();
+        bob.Page.WebSocket += (_, ws) =>
+        {
+            var sent = new ConcurrentQueue<string>();
+            sockets.Enqueue((ws.Url, sent));
+            ws.FrameSent += (_, frame) => { if (frame.Text is { } text) sent.Enqueue(text); };
+        };
         string bobName = fx.UniqueName("bob");
         await alice.SignUpAsync(fx.UniqueName("alice"), "Alice");
         await bob.SignUpAsync(bobName, "Bob");
@@ -57,6 +66,15 @@ public sealed class ResilienceTests(BrowserFixture fx, ITestOutputHelper output)
         Assert.Equal(expected, await bob.Page.GetByTestId("message-text").AllTextContentsAsync());
         Assert.Equal("[]", await bob.Page.EvaluateAsync<string>(
             "() => JSON.stringify(Object.keys(localStorage).filter(k => k.startsWith('chat.outbox')))"));
+
+        // Issue 17, secrets in logs: the token is never in a socket's URL; each socket's first frame carries it.
+        var used = sockets.Where(s => !s.Sent.IsEmpty).ToList();
+        Assert.True(used.Count >= 3, $"expected the first socket, a reconnect and one after the reload; saw {used.Count}");
+        foreach (var (url, sent) in sockets)
+        {
+            Assert.EndsWith("/ws", url, StringComparison.Ordinal);
+            if (sent.TryPeek(out string? first)) Assert.StartsWith("{\"type\":\"auth\",\"token\":\"", first, StringComparison.Ordinal);
+        }
 
         alice.AssertNoConsoleErrors();
         bob.AssertNoConsoleErrors();

@@ -20,7 +20,7 @@ public sealed class ChatListService(
 
         var otherIds = rows.Where(r => !r.IsGroup).Select(r => ChatRef.TryParse(r.ChatId, out var c) ? c.Other(userId)! : userId).Distinct().ToList();
         var others = (await users.GetUsersAsync(otherIds, ct)).ToDictionary(u => u.UserId);
-        var statuses = (await presence.GetAsync(otherIds, ct)).ToDictionary(p => p.UserId);
+        var statuses = (await presence.GetAsync(userId, otherIds, ct)).ToDictionary(p => p.UserId);
         var settings = await notifications.ForChatsAsync(userId, rows.Select(r => r.ChatId).ToList(), ct);
 
         // The last message's reply preview and reactions: a query only for a last message that is a reply or changed.

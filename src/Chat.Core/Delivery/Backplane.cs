@@ -19,8 +19,11 @@ public interface IBackplane
 {
     ValueTask SendToUsersAsync(IReadOnlyCollection<UserId> userIds, OutboundEvent evt, CancellationToken ct);
     ValueTask CloseDeviceAsync(UserId userId, DeviceId deviceId, int closeCode, CancellationToken ct);
-    /// <summary>A user's aggregate presence changed: every node tells its local subscribers.</summary>
-    ValueTask PublishPresenceAsync(UserId userId, ReadOnlyMemory<byte> presenceFrame, CancellationToken ct);
+    /// <summary>
+    /// A user's aggregate presence changed: every node tells its local subscribers, except the devices of
+    /// <paramref name="hiddenFrom"/> (the users this user blocked).
+    /// </summary>
+    ValueTask PublishPresenceAsync(UserId userId, ReadOnlyMemory<byte> presenceFrame, IReadOnlyCollection<UserId> hiddenFrom, CancellationToken ct);
     /// <summary>A chat's membership changed: every node drops its cached member list.</summary>
     ValueTask InvalidateChatAsync(ChatId chatId, CancellationToken ct);
     /// <summary>Called when a device connects to / leaves this node (lets a distributed backplane route to it).</summary>
@@ -33,7 +36,7 @@ public interface ILocalDelivery
 {
     void DeliverLocal(IReadOnlyCollection<UserId> userIds, OutboundEvent evt);
     void CloseLocal(DeviceId deviceId, int closeCode);
-    void PresenceLocal(UserId userId, ReadOnlyMemory<byte> presenceFrame);
+    void PresenceLocal(UserId userId, ReadOnlyMemory<byte> presenceFrame, IReadOnlyCollection<UserId> hiddenFrom);
     void InvalidateLocal(ChatId chatId);
 }
 
@@ -52,9 +55,9 @@ public sealed class LocalBackplane(ILocalDelivery local) : IBackplane
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask PublishPresenceAsync(UserId userId, ReadOnlyMemory<byte> presenceFrame, CancellationToken ct)
+    public ValueTask PublishPresenceAsync(UserId userId, ReadOnlyMemory<byte> presenceFrame, IReadOnlyCollection<UserId> hiddenFrom, CancellationToken ct)
     {
-        local.PresenceLocal(userId, presenceFrame);
+        local.PresenceLocal(userId, presenceFrame, hiddenFrom);
         return ValueTask.CompletedTask;
     }
 

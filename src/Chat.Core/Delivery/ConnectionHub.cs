@@ -100,10 +100,11 @@ public sealed class ConnectionHub(MembershipCache membership) : ILocalDelivery
 
     public int PresenceSubscriptionCount => _presenceSubscribers.Values.Sum(s => s.Count);
 
-    public void PresenceLocal(UserId userId, ReadOnlyMemory<byte> presenceFrame)
+    public void PresenceLocal(UserId userId, ReadOnlyMemory<byte> presenceFrame, IReadOnlyCollection<UserId> hiddenFrom)
     {
         if (!_presenceSubscribers.TryGetValue(userId, out var set)) return;
-        foreach (var sink in set) sink.TrySend(presenceFrame);
+        foreach (var sink in set)
+            if (hiddenFrom.Count == 0 || !hiddenFrom.Contains(sink.UserId)) sink.TrySend(presenceFrame);
     }
 
     public void InvalidateLocal(ChatId chatId) => membership.Invalidate(chatId);

@@ -46,9 +46,11 @@ public sealed class ChatMetrics : IDisposable
     /// <summary>
     /// The node's state as gauges, read at each scrape (called once by the host, which knows the connections).
     /// </summary>
-    public void ObserveState(Func<int> connectedDevices, Func<long> outboundQueued, Func<int> committerQueue, Func<int> presenceSubscriptions)
+    public void ObserveState(Func<int> connectedDevices, Func<long> outboundQueued, Func<int> committerQueue, Func<int> presenceSubscriptions,
+        Func<int> pendingAuthSockets)
     {
         _meter.CreateObservableGauge("chat.connections.devices", connectedDevices, "{device}", "Devices connected to this node.");
+        _meter.CreateObservableGauge("chat.connections.pending_auth", pendingAuthSockets, "{socket}", "Sockets on this node waiting for their auth frame.");
         _meter.CreateObservableGauge("chat.connections.outbound_queued", outboundQueued, "{frame}", "Frames waiting in the send queues of this node's sockets (sum).");
         _meter.CreateObservableGauge("chat.commit.queue_length", committerQueue, "{message}", "Messages waiting for the group committer.");
         _meter.CreateObservableGauge("chat.presence.subscriptions", presenceSubscriptions, "{subscription}", "Presence subscriptions held by this node's sockets.");

@@ -1,12 +1,14 @@
 using Chat.Core.Chats;
 using Chat.Core.Domain;
+using Chat.Core.People;
 using Chat.Core.Storage;
 using Chat.Protocol;
 
 namespace Chat.Core.Messaging;
 
 /// <summary>History pages with each message's ticks, derived from the members' pointers.</summary>
-public sealed class HistoryService(IMessageStore messages, IPointerStore pointers, MembershipCache membership, IAttachments attachments, MessageViews views)
+public sealed class HistoryService(
+    IMessageStore messages, IPointerStore pointers, MembershipCache membership, IAttachments attachments, MessageViews views, PrivacyRules privacy)
 {
     public const int MaxPage = 100;
 
@@ -24,7 +26,7 @@ public sealed class HistoryService(IMessageStore messages, IPointerStore pointer
     public async Task<IReadOnlyList<MessageDto>> ToDtosAsync(UserId user, ChatMembers members, IReadOnlyList<StoredMessage> rows, CancellationToken ct)
     {
         // Ticks come from pointers, never from per-message rows (MessageTicks: the one rule, shared with search).
-        var ticks = new MessageTicks(members, await pointers.GetPointersAsync(members.ChatId.Value, ct), user);
+        var ticks = await MessageTicks.LoadAsync(members, user, pointers, privacy, ct);
         var extras = await views.LoadAsync(members.ChatId.Value, rows, ct);
         var list = new List<MessageDto>(rows.Count);
         foreach (var m in rows)

@@ -106,7 +106,7 @@ public sealed partial class MessageCommitter : BackgroundService
             // Nothing of the batch is stored: tell every sender (never a false ack); clients retry with the same client_msg_id.
             LogCommitFailed(_log, batch.Count, ex);
             foreach (var p in batch)
-                p.Sender?.TrySend(Frames.Encode(new ErrorFrame(ErrorCodes.Unavailable, "The message store is unavailable; retry.", p.Message.ClientMsgId, 1000)));
+                p.Sender?.TrySend(Frames.Encode(new ErrorFrame(ErrorCodes.Unavailable, StoreOutage.ClientMessage, p.Message.ClientMsgId, 1000)));
             await Task.Delay(100);
             return null;
         }

@@ -1,5 +1,6 @@
 using Chat.Core.Chats;
 using Chat.Core.Domain;
+using Chat.Core.People;
 using Chat.Core.Storage;
 
 namespace Chat.Core.Messaging;
@@ -27,6 +28,10 @@ public sealed class MessageTicks
         _myRead = all.FirstOrDefault(p => p.UserId == _user)?.ReadSeq ?? 0;
         _alone = members.Members.All(m => m == user);
     }
+
+    /// <summary>The ticks of a chat for <paramref name="user"/>, through the privacy rules (silent readers count as delivered).</summary>
+    public static async Task<MessageTicks> LoadAsync(ChatMembers members, UserId user, IPointerStore pointers, PrivacyRules privacy, CancellationToken ct) =>
+        new(members, await privacy.VisiblePointersAsync(await pointers.GetPointersAsync(members.ChatId.Value, ct), user.Value, ct), user);
 
     public (bool IsRead, string? Status) Of(StoredMessage m)
     {

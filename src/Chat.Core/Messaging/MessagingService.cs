@@ -11,7 +11,7 @@ namespace Chat.Core.Messaging;
 public sealed class MessagingService(
     MembershipCache membership, IRateLimiter rateLimiter, IAttachments attachments,
     MessageCommitter committer, IMessageStore messages, IOptions<ChatOptions> options, TimeProvider time,
-    MentionResolver mentions, IRichMessageStore rich)
+    MentionResolver mentions, IRichMessageStore rich, IPrivacyStore blocks)
 {
     private readonly int _maxContentBytes = options.Value.Limits.MaxContentBytes;
 
@@ -30,6 +30,15 @@ public sealed class MessagingService(
 
         var members = await membership.RequireMemberAsync(frame.ChatId, sender.UserId, NonMember.Forbidden, ct);
         string userId = sender.UserId.Value;
+        string? peer = null;
+        if (!members.IsGroup)
+        {
+            _ = ChatRef.TryParse(members.ChatId.Value, out var chat);
+            peer = chat.Other(userId)!;
+            // v1.1 blocking: the peer refuses this sender's messages; asked of the store so every node agrees at once.
+            if ((await blocks.GetBlockersAsync(userId, [peer], ct)).Count > 0)
+                throw ChatException.Forbidden("You cannot send messages to this user.");
+        }
         if (fileId is not null) await attachments.EnsureAttachableAsync(fileId, userId, ct);
 
         var decision = await rateLimiter.TryAcquireAsync(userId, ct);
@@ -46,12 +55,6 @@ public sealed class MessagingService(
         }
         var mentioned = await mentions.ResolveAsync(content, members, ct);
 
-        string? peer = null;
-        if (!members.IsGroup)
-        {
-            _ = ChatRef.TryParse(members.ChatId.Value, out var chat);
-            peer = chat.Other(userId);
-        }
         var message = new NewMessage(
             Ids.NewMessageId(), members.ChatId.Value, userId, sender.DeviceId.Value, frame.ClientMsgId!,
             content, fileId, time.NowMs(), peer)

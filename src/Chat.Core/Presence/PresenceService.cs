@@ -1,5 +1,6 @@
 using Chat.Core.Delivery;
 using Chat.Core.Domain;
+using Chat.Core.People;
 using Chat.Protocol;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -9,9 +10,11 @@ namespace Chat.Core.Presence;
 /// <summary>
 /// online / away / offline per user, derived from device facts. Updates go only to subscribers and only when the
 /// derived status really changes; a user whose last device left stays as they were for the grace period.
+/// Privacy (v1.1) is applied per viewer here, on every path: a user with <c>share_presence=false</c> is published to
+/// nobody and shown offline with no last seen; the users someone blocked are left out of that user's updates.
 /// </summary>
 public sealed partial class PresenceService(
-    IPresenceStore store, IBackplane backplane, ConnectionHub hub, IOptions<ChatOptions> options,
+    IPresenceStore store, IBackplane backplane, ConnectionHub hub, PrivacyRules privacy, IOptions<ChatOptions> options,
     TimeProvider time, ILogger<PresenceService> log)
 {
     private readonly long _graceMs = (long)(options.Value.Presence.GraceSeconds * 1000);
@@ -67,12 +70,15 @@ public sealed partial class PresenceService(
         }
     }
 
-    public async Task<IReadOnlyList<PresenceDto>> GetAsync(IReadOnlyCollection<string> userIds, CancellationToken ct)
+    /// <summary>The presence of <paramref name="userIds"/> as <paramref name="viewerId"/> may see it.</summary>
+    public async Task<IReadOnlyList<PresenceDto>> GetAsync(string viewerId, IReadOnlyCollection<string> userIds, CancellationToken ct)
     {
         var facts = await store.GetAsync(userIds, ct);
+        var hidden = await privacy.PresenceHiddenAsync(viewerId, userIds, ct);
         long now = Now;
         return facts.Select(f =>
         {
+            if (hidden.Contains(f.UserId)) return PresenceDto.Hidden(f.UserId);
             var (status, lastSeen) = Derive(f, now);
             return new PresenceDto(f.UserId, status, lastSeen);
         }).ToList();
@@ -90,7 +96,7 @@ public sealed partial class PresenceService(
             subscriptions.Add(id);
             hub.Subscribe(new UserId(id), sink);
         }
-        foreach (var p in await GetAsync(userIds.Distinct(StringComparer.Ordinal).ToList(), ct))
+        foreach (var p in await GetAsync(sink.UserId.Value, userIds.Distinct(StringComparer.Ordinal).ToList(), ct))
             sink.TrySend(Frames.Encode(new PresenceFrame(p.UserId, p.Status, p.LastSeen)));
     }
 
@@ -107,11 +113,32 @@ public sealed partial class PresenceService(
         subscriptions.Clear();
     }
 
+    /// <summary>
+    /// A user's privacy changed (share_presence switched, or they blocked or unblocked someone): tells every
+    /// subscriber what it may see now, even when the status itself did not change.
+    /// </summary>
+    public async Task RepublishAsync(string userId, CancellationToken ct)
+    {
+        var facts = (await store.GetAsync([userId], ct))[0];
+        var (status, lastSeen) = Derive(facts, Now);
+        await store.TryMarkAnnouncedAsync(userId, status, ct);
+        bool shared = (await privacy.SettingsOfAsync(userId, ct)).SharePresence;
+        await PublishAsync(shared ? new(userId, status, lastSeen) : new(userId, PresenceStatus.Offline, null), ct);
+    }
+
     private async Task PublishIfChangedAsync(PresenceFacts facts, CancellationToken ct)
     {
         var (status, lastSeen) = Derive(facts, Now);
         if (!await store.TryMarkAnnouncedAsync(facts.UserId, status, ct)) return;
-        await backplane.PublishPresenceAsync(new UserId(facts.UserId), Frames.Encode(new PresenceFrame(facts.UserId, status, lastSeen)), ct);
+        // Hidden presence publishes nothing, so not even the moments of its changes are seen.
+        if (!(await privacy.SettingsOfAsync(facts.UserId, ct)).SharePresence) return;
+        await PublishAsync(new PresenceFrame(facts.UserId, status, lastSeen), ct);
+    }
+
+    private async Task PublishAsync(PresenceFrame frame, CancellationToken ct)
+    {
+        var hiddenFrom = UserId.From(await privacy.BlockedByAsync(frame.UserId, ct));
+        await backplane.PublishPresenceAsync(new UserId(frame.UserId), Frames.Encode(frame), hiddenFrom, ct);
     }
 
     [LoggerMessage(1301, LogLevel.Warning, "Presence update for user {UserId} failed")]

@@ -2,6 +2,7 @@ using Chat.Core.Background;
 using Chat.Core.Chats;
 using Chat.Core.Delivery;
 using Chat.Core.Domain;
+using Chat.Core.People;
 using Chat.Protocol;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -19,7 +20,7 @@ namespace Chat.Core.Presence;
 /// State is one entry per (chat, user) shown typing; entries expire in <see cref="StepAsync"/>.
 /// </summary>
 public sealed class TypingService(
-    MembershipCache membership, IBackplane backplane, IOptions<ChatOptions> options, TimeProvider time, ILogger<TypingService> log)
+    MembershipCache membership, IBackplane backplane, PrivacyRules privacy, IOptions<ChatOptions> options, TimeProvider time, ILogger<TypingService> log)
     : PeriodicService(time, log)
 {
     private sealed class Typer
@@ -113,10 +114,12 @@ public sealed class TypingService(
         }
     }
 
-    private ValueTask RelayAsync(string type, ChatMembers members, string userId, CancellationToken ct)
+    /// <summary>To the other members, except those the typer blocked (v1.1: they get no typing from them, in any chat).</summary>
+    private async Task RelayAsync(string type, ChatMembers members, string userId, CancellationToken ct)
     {
-        var others = members.Members.Where(m => m.Value != userId).ToList();
-        if (others.Count == 0) return ValueTask.CompletedTask;
-        return backplane.SendToUsersAsync(others, new OutboundEvent(Frames.Encode(new TypingFrame(type, members.ChatId.Value, userId))), ct);
+        var blocked = await privacy.BlockedByAsync(userId, ct);
+        var others = members.Members.Where(m => m.Value != userId && !blocked.Contains(m.Value)).ToList();
+        if (others.Count == 0) return;
+        await backplane.SendToUsersAsync(others, new OutboundEvent(Frames.Encode(new TypingFrame(type, members.ChatId.Value, userId))), ct);
     }
 }

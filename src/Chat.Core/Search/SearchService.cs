@@ -1,6 +1,7 @@
 using Chat.Core.Chats;
 using Chat.Core.Domain;
 using Chat.Core.Messaging;
+using Chat.Core.People;
 using Chat.Core.Storage;
 using Chat.Protocol;
 
@@ -11,7 +12,7 @@ namespace Chat.Core.Search;
 /// hits as the message objects history returns (ticks included).
 /// </summary>
 public sealed class SearchService(
-    ISearchStore search, MembershipCache membership, IPointerStore pointers, IAttachments attachments, MessageViews views)
+    ISearchStore search, MembershipCache membership, IPointerStore pointers, IAttachments attachments, MessageViews views, PrivacyRules privacy)
 {
     public const int DefaultLimit = 20;
     public const int MaxLimit = 50;
@@ -32,7 +33,7 @@ public sealed class SearchService(
             if (!ticks.TryGetValue(m.ChatId, out var chatTicks))
             {
                 var members = await membership.GetAsync(m.ChatId, ct);
-                chatTicks = members is null || !members.Contains(user) ? null : new MessageTicks(members, await pointers.GetPointersAsync(m.ChatId, ct), user);
+                chatTicks = members is null || !members.Contains(user) ? null : await MessageTicks.LoadAsync(members, user, pointers, privacy, ct);
                 ticks[m.ChatId] = chatTicks;
             }
             // The store checked membership in the same query; the cache agreeing is a second gate, not a source of hits.

@@ -7,6 +7,12 @@ public sealed record InviteRecord(string InviteId, string CodeHash, string Creat
 
 public enum InviteRegistration { Created, UsernameTaken, InviteNotValid }
 
+/// <summary>A user's privacy switches (PROTOCOL.md v1.1 "People, groups, privacy"); both on by default.</summary>
+public sealed record PrivacySettings(bool SendReadReceipts = true, bool SharePresence = true)
+{
+    public static readonly PrivacySettings Default = new();
+}
+
 public sealed record DeviceRecord(string DeviceId, string UserId, string DeviceName, string TokenHash, long CreatedAt, long LastActive);
 
 public sealed record GroupRecord(

@@ -22,6 +22,7 @@ public static class StoreRegistration
         services.AddSingleton<IRichMessageStore>(sp => sp.GetRequiredService<IChatStore>());
         services.AddSingleton<Notifications.INotificationStore>(sp => sp.GetRequiredService<IChatStore>());
         services.AddSingleton<Search.ISearchStore>(sp => sp.GetRequiredService<IChatStore>());
+        services.AddSingleton<IPrivacyStore>(sp => sp.GetRequiredService<IChatStore>());
         return services;
     }
 }

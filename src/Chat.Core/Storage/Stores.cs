@@ -10,7 +10,7 @@ namespace Chat.Core.Storage;
 /// single seams they use; <see cref="StoreRegistration.AddChatStore"/> puts one instance behind all of them.
 /// </summary>
 public interface IChatStore : IUserStore, IGroupStore, IMessageStore, IPointerStore, IFileStore, IStoreHealth, IRichMessageStore,
-    Notifications.INotificationStore, ISearchStore;
+    Notifications.INotificationStore, ISearchStore, IPrivacyStore;
 
 public interface IUserStore
 {
@@ -46,6 +46,25 @@ public interface IUserStore
     /// invite has uses left succeed; when the username is taken the use is not taken.
     /// </summary>
     Task<InviteRegistration> CreateUserWithInviteAsync(UserRecord user, string codeHash, long now, CancellationToken ct);
+}
+
+/// <summary>
+/// v1.1 privacy: who blocked whom (one row per (blocker, blocked); blocking is one-way) and each user's privacy
+/// switches (a row only for a user who changed one; no row means both on).
+/// </summary>
+public interface IPrivacyStore
+{
+    /// <summary>Idempotent: blocking again keeps the first block.</summary>
+    Task BlockAsync(string userId, string blockedId, long now, CancellationToken ct);
+    /// <summary>Idempotent.</summary>
+    Task UnblockAsync(string userId, string blockedId, CancellationToken ct);
+    /// <summary>The users this user has blocked, oldest block first.</summary>
+    Task<IReadOnlyList<string>> ListBlockedAsync(string userId, CancellationToken ct);
+    /// <summary>Those of <paramref name="userIds"/> who have blocked <paramref name="blockedId"/>.</summary>
+    Task<IReadOnlyList<string>> GetBlockersAsync(string blockedId, IReadOnlyCollection<string> userIds, CancellationToken ct);
+    Task SetPrivacyAsync(string userId, PrivacySettings settings, CancellationToken ct);
+    /// <summary>The settings of those of <paramref name="userIds"/> who have a row; the others have the defaults.</summary>
+    Task<IReadOnlyDictionary<string, PrivacySettings>> GetPrivacyAsync(IReadOnlyCollection<string> userIds, CancellationToken ct);
 }
 
 public interface IGroupStore

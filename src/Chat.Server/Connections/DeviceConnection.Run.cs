@@ -313,6 +313,11 @@ internal sealed partial class DeviceConnection
         {
             SendError(ErrorCodes.Unavailable, Chat.Core.Storage.StorageFullException.ClientMessage, frame.ClientMsgId, requestId: frame.RequestId);
         }
+        catch (Exception ex) when (Chat.Core.Storage.StoreOutage.Is(ex))
+        {
+            LogFrameFailed(_log, frame.Type, DeviceId.Value, ex);
+            SendError(ErrorCodes.Unavailable, Chat.Core.Storage.StoreOutage.ClientMessage, frame.ClientMsgId, 1000, frame.RequestId);
+        }
         catch (Exception ex)
         {
             LogFrameFailed(_log, frame.Type, DeviceId.Value, ex);
@@ -366,18 +371,26 @@ internal sealed partial class DeviceConnection
                 while (reader.TryRead(out var frame))
                 {
                     int code = Volatile.Read(ref _closeCode);
-                    if (code != 0 && code != CloseCodes.ShuttingDown) break; // 4001/4008/1009...: drop the rest; 1001 drains
+                    if (code != 0 && code != CloseCodes.ShuttingDown) // 4001/4008/1009...: drop the rest; 1001 drains
+                    {
+                        Interlocked.Add(ref _queuedBytes, -frame.Length);
+                        break;
+                    }
                     await _ws.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, _aborted.Token);
+                    Interlocked.Add(ref _queuedBytes, -frame.Length);
                     if (frame.Span.StartsWith(NewMessagePrefix)) _metrics.MessagesDelivered.Add(1);
-                    if (_roomWaiter is { } w && reader.Count < _capacity / 2) Interlocked.CompareExchange(ref _roomWaiter, null, w)?.TrySetResult();
+                    if (_roomWaiter is { } w && reader.Count < _capacity / 2 && QueuedBytes < _maxBytes / 2)
+                        Interlocked.CompareExchange(ref _roomWaiter, null, w)?.TrySetResult();
                 }
                 if (Volatile.Read(ref _closeCode) is var c && c != 0 && c != CloseCodes.ShuttingDown) break;
             }
+            DropQueued();
             int closeCode = Volatile.Read(ref _closeCode);
             if (_ws.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
-                using var timeout = new CancellationTokenSource(CloseGrace);
+                using var timeout = new CancellationTokenSource(closeCode == CloseCodes.SlowConsumer ? SlowConsumerCloseTimeout : CloseGrace);
                 await _ws.CloseOutputAsync((WebSocketCloseStatus)(closeCode == 0 ? 1000 : closeCode), Describe(closeCode), timeout.Token);
+                Volatile.Write(ref _closeSent, 1);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)

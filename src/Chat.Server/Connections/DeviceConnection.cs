@@ -10,8 +10,8 @@ using Chat.Protocol;
 namespace Chat.Server.Connections;
 
 /// <summary>
-/// One device's WebSocket: a receive pump and a send pump around a bounded outbox. Overflowing the outbox
-/// (a client that stopped reading) closes the socket with 4008 — it never slows anyone else. Closes exactly once.
+/// One device's WebSocket: a receive pump and a send pump around an outbox bounded in frames and in bytes. Overflowing
+/// either bound (a client that stopped reading) closes the socket with 4008 — it never slows anyone else. Closes exactly once.
 /// </summary>
 #pragma warning disable CA1001 // _aborted is disposed when RunAsync ends: the connection's whole life
 internal sealed partial class DeviceConnection : IDeviceSink
@@ -19,10 +19,15 @@ internal sealed partial class DeviceConnection : IDeviceSink
 {
     // Long enough for a busy machine to flush the close frame; a peer that never answers is cut off after it.
     private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(5);
+    // A slow consumer's close frame waits behind the frame being written; a peer that does not take it by then is cut off.
+    private static readonly TimeSpan SlowConsumerCloseTimeout = TimeSpan.FromSeconds(2);
 
     private readonly WebSocket _ws;
     private readonly Channel<ReadOnlyMemory<byte>> _outbox;
     private readonly int _capacity;
+    private readonly long _maxBytes;
+    private long _queuedBytes; // encoded bytes in the outbox, not yet written (Interlocked: TrySend runs on many threads)
+    private int _closeSent; // 1 once the close frame is written
     private readonly CancellationTokenSource _aborted = new();
     private readonly ChatMetrics _metrics;
     private readonly TimeProvider _time;
@@ -40,9 +45,10 @@ internal sealed partial class DeviceConnection : IDeviceSink
         DeviceCreatedAt = principal.DeviceCreatedAt;
         Cursor = new DeliveryCursor(DeviceId);
         _capacity = options.Gateway.SendQueueFrames;
+        _maxBytes = options.Gateway.SendQueueBytes;
         _outbox = Channel.CreateBounded<ReadOnlyMemory<byte>>(new BoundedChannelOptions(_capacity)
         {
-            SingleReader = true,
+            SingleReader = false, // the send pump, and Close(4008) dropping what is left
             FullMode = BoundedChannelFullMode.Wait, // only TryWrite is used: a full outbox means "slow consumer"
         });
         _metrics = metrics;
@@ -61,11 +67,16 @@ internal sealed partial class DeviceConnection : IDeviceSink
     /// <summary>How long nothing arrived from the peer (the idle sweeper closes it after Chat:Gateway:IdleTimeoutSeconds).</summary>
     public TimeSpan SilentFor => _time.GetElapsedTime(Volatile.Read(ref _lastReceived));
     public int QueueLength => _outbox.Reader.Count;
+    public long QueuedBytes => Volatile.Read(ref _queuedBytes);
     public bool IsClosed => Volatile.Read(ref _closeCode) != 0;
 
     public bool TrySend(ReadOnlyMemory<byte> frame)
     {
-        if (_outbox.Writer.TryWrite(frame)) return true;
+        // Events are encoded once and shared by every recipient: the bound counts each queue's references to them.
+        long queued = Interlocked.Add(ref _queuedBytes, frame.Length);
+        // One frame bigger than the whole bound still goes out alone.
+        if ((queued <= _maxBytes || queued == frame.Length) && _outbox.Writer.TryWrite(frame)) return true;
+        Interlocked.Add(ref _queuedBytes, -frame.Length);
         if (!IsClosed)
         {
             _metrics.SlowConsumerDisconnects.Add(1);
@@ -77,26 +88,45 @@ internal sealed partial class DeviceConnection : IDeviceSink
 
     public async ValueTask SendWhenRoomAsync(ReadOnlyMemory<byte> frame, CancellationToken ct)
     {
-        // Catch-up leaves half of the queue to live traffic so that it never causes a slow-consumer close itself.
-        while (_outbox.Reader.Count >= _capacity / 2)
+        // Catch-up leaves half of the queue (frames and bytes) to live traffic so that it never causes a slow-consumer close itself.
+        while (!HasRoomForCatchUp(frame.Length))
         {
             var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             Interlocked.Exchange(ref _roomWaiter, waiter);
-            if (_outbox.Reader.Count < _capacity / 2) break;
+            if (HasRoomForCatchUp(frame.Length)) break;
             await waiter.Task.WaitAsync(TimeSpan.FromMilliseconds(250), ct).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             ct.ThrowIfCancellationRequested();
         }
         if (!TrySend(frame)) throw new OperationCanceledException("Connection closed.");
     }
 
+    private bool HasRoomForCatchUp(int length)
+    {
+        long queued = QueuedBytes;
+        return _outbox.Reader.Count < _capacity / 2 && (queued == 0 || queued + length <= _maxBytes / 2);
+    }
+
     public void Close(int closeCode)
     {
         if (Interlocked.CompareExchange(ref _closeCode, closeCode, 0) != 0) return;
         _outbox.Writer.TryComplete();
-        // A slow consumer is not reading: no close frame would get through, so it is cut off at once.
-        if (closeCode == CloseCodes.SlowConsumer) Abort();
-        // Any other peer that does not finish the close handshake in time is cut off.
-        else _ = Task.Delay(CloseGrace).ContinueWith(_ => Abort(), TaskScheduler.Default);
+        if (closeCode == CloseCodes.SlowConsumer)
+        {
+            // What it never read is released now; the send pump then writes the 4008 close once the frame it is
+            // writing is out. A peer whose TCP window stays shut never takes the close: it is cut off after the timeout.
+            DropQueued();
+            _ = Task.Delay(SlowConsumerCloseTimeout).ContinueWith(_ =>
+            {
+                if (Volatile.Read(ref _closeSent) == 0) Abort();
+            }, TaskScheduler.Default);
+        }
+        // A peer that does not finish the close handshake in time is cut off.
+        _ = Task.Delay(CloseGrace).ContinueWith(_ => Abort(), TaskScheduler.Default);
+    }
+
+    private void DropQueued()
+    {
+        while (_outbox.Reader.TryRead(out var frame)) Interlocked.Add(ref _queuedBytes, -frame.Length);
     }
 
     private void Abort()

@@ -6,7 +6,7 @@ using Chat.Server.Connections;
 namespace Chat.Server.Diagnostics;
 
 /// <summary>Hooks the node's live state (connections, queues, subscriptions) to the gauges of <see cref="ChatMetrics"/>.</summary>
-internal sealed class ChatGauges(ChatMetrics metrics, ConnectionHub hub, MessageCommitter committer) : IHostedService
+internal sealed class ChatGauges(ChatMetrics metrics, ConnectionHub hub, MessageCommitter committer, AuthFrameGate authFrames) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -14,7 +14,8 @@ internal sealed class ChatGauges(ChatMetrics metrics, ConnectionHub hub, Message
             () => hub.Count,
             () => hub.All().Sum(s => s is DeviceConnection c ? (long)c.QueueLength : 0),
             () => committer.QueueLength,
-            () => hub.PresenceSubscriptionCount);
+            () => hub.PresenceSubscriptionCount,
+            () => authFrames.Pending);
         return Task.CompletedTask;
     }
 

@@ -58,23 +58,20 @@ internal static class ApiEndpoints
             return Results.NoContent();
         });
 
-        authed.MapGet("/users/me", async (HttpContext http, IUserStore users, CancellationToken ct) =>
-        {
-            var u = await users.GetUserAsync(Http.User(http).UserId, ct) ?? throw ChatException.NotFound("User");
-            return Results.Json(new MeDto(u.UserId, u.Username, u.DisplayName, u.CreatedAt), json.MeDto);
-        });
+        authed.MapGet("/users/me", async (HttpContext http, UserDirectory people, CancellationToken ct) =>
+            Results.Json(await people.GetMeAsync(Http.User(http).UserId, ct), json.MeDto));
         authed.MapGet("/limits", (Microsoft.Extensions.Options.IOptions<ChatOptions> options) =>
             Results.Json(new LimitsDto(options.Value.Limits.MaxContentBytes, options.Value.Limits.MaxFileBytes), json.LimitsDto));
-        authed.MapGet("/users/{userId}", async (string userId, UserDirectory people, CancellationToken ct) =>
-            Results.Json(await people.GetUserAsync(userId, ct), json.UserDto));
+        authed.MapGet("/users/{userId}", async (string userId, HttpContext http, UserDirectory people, CancellationToken ct) =>
+            Results.Json(await people.GetUserAsync(Http.User(http).UserId, userId, ct), json.UserDto));
         authed.MapGet("/users", async (string? username, UserDirectory people, CancellationToken ct) =>
             Results.Json(await people.FindUsersAsync(username, ct), json.UserList));
-        authed.MapGet("/presence", async (string? user_ids, PresenceService presence, CancellationToken ct) =>
+        authed.MapGet("/presence", async (string? user_ids, HttpContext http, PresenceService presence, CancellationToken ct) =>
         {
             var ids = (user_ids ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();
             if (ids.Count == 0) throw ChatException.Invalid("user_ids is required.");
             if (ids.Count > 500) throw ChatException.Invalid("At most 500 user_ids.");
-            return Results.Json(new PresenceList(await presence.GetAsync(ids, ct)), json.PresenceList);
+            return Results.Json(new PresenceList(await presence.GetAsync(Http.User(http).UserId, ids, ct)), json.PresenceList);
         });
         authed.MapGet("/users/{userId}/chats", async (string userId, int? limit, long? before, HttpContext http, ChatListService chats, CancellationToken ct) =>
         {

@@ -107,6 +107,11 @@ internal sealed partial class ErrorMiddleware(RequestDelegate next, ILogger<Erro
             LogOutOfSpace(log, http.Request.Method, http.Request.Path, ex.Message);
             await Http.WriteError(http, 503, ErrorCodes.Unavailable, Chat.Core.Storage.StorageFullException.ClientMessage);
         }
+        catch (Exception ex) when (!http.Response.HasStarted && Chat.Core.Storage.StoreOutage.Is(ex))
+        {
+            LogUnhandled(log, http.Request.Method, http.Request.Path, ex);
+            await Http.WriteError(http, 503, ErrorCodes.Unavailable, Chat.Core.Storage.StoreOutage.ClientMessage);
+        }
         catch (Exception ex) when (!http.Response.HasStarted)
         {
             LogUnhandled(log, http.Request.Method, http.Request.Path, ex);

@@ -4,7 +4,7 @@ using Chat.Protocol;
 
 namespace Chat.Server.Endpoints;
 
-/// <summary>Profile and security (PROTOCOL.md v1.1): display name, password, device names, signing other devices out.</summary>
+/// <summary>Profile and security (PROTOCOL.md v1.1): display name, password, device names, signing other devices out, blocking.</summary>
 internal static class PeopleEndpoints
 {
     public static void MapPeopleApi(this RouteGroupBuilder authed)
@@ -25,6 +25,18 @@ internal static class PeopleEndpoints
         authed.MapPatch("/devices/{deviceId}", async (string deviceId, RenameDeviceRequest req, HttpContext http, AuthService auth, CancellationToken ct) =>
         {
             await auth.RenameDeviceAsync(Http.User(http).UserId, deviceId, req.DeviceName, ct);
+            return Results.NoContent();
+        });
+        authed.MapGet("/users/me/blocks", async (HttpContext http, BlockService blocks, CancellationToken ct) =>
+            Results.Json(await blocks.ListAsync(Http.User(http).UserId, ct), json.UserList));
+        authed.MapPost("/users/me/blocks", async (BlockRequest req, HttpContext http, BlockService blocks, CancellationToken ct) =>
+        {
+            await blocks.BlockAsync(Http.User(http).UserId, req.UserId, ct);
+            return Results.NoContent();
+        });
+        authed.MapDelete("/users/me/blocks/{userId}", async (string userId, HttpContext http, BlockService blocks, CancellationToken ct) =>
+        {
+            await blocks.UnblockAsync(Http.User(http).UserId, userId, ct);
             return Results.NoContent();
         });
     }

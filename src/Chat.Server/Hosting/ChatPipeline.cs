@@ -8,6 +8,7 @@ internal static class ChatPipeline
 {
     public static WebApplication UseChat(this WebApplication app)
     {
+        app.UseTrustedProxies(); // first: everything after it sees the client's address
         app.UseMiddleware<RequestLogMiddleware>();
         app.UseMiddleware<ErrorMiddleware>();
         app.UseMiddleware<SecurityHeadersMiddleware>();

@@ -129,6 +129,8 @@ internal static class ChatServiceRegistration
         services.AddSingleton<MessageActions>();
         services.AddSingleton<MessageQueries>();
         services.AddSingleton<UserDirectory>();
+        services.AddSingleton<BlockService>();
+        services.AddSingleton<PrivacyRules>();
         services.AddSingleton<Chat.Core.Search.SearchService>();
         services.AddSingleton<PresenceService>();
         services.AddSingleton<TypingService>();
@@ -138,6 +140,7 @@ internal static class ChatServiceRegistration
     private static void AddChatGateway(this IServiceCollection services)
     {
         services.AddSingleton<GatewayServices>();
+        services.AddSingleton<AuthFrameGate>();
         services.AddHostedService<IdleSweeper>();
         services.AddHostedService<ShutdownDrain>(); // registered last: stopped first
     }
@@ -146,7 +149,9 @@ internal static class ChatServiceRegistration
     {
         services.AddHostedService<Chat.Server.Diagnostics.ChatGauges>();
         services.AddHealthChecks().AddCheck<StoreHealthCheck>("stores").AddCheck<SpaceHealthCheck>("space");
-        services.AddOpenTelemetry().WithMetrics(m => m
+        services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddDetector(sp => ActivatorUtilities.CreateInstance<Chat.Server.Diagnostics.ServiceResource>(sp)))
+            .WithMetrics(m => m
             .AddMeter(ChatMetrics.MeterName)
             .AddAspNetCoreInstrumentation()
             .AddPrometheusExporter());

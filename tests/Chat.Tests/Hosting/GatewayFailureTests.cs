@@ -41,7 +41,7 @@ public sealed class GatewayFailureTests
         }
 
         public ValueTask CloseDeviceAsync(UserId userId, DeviceId deviceId, int closeCode, CancellationToken ct) => inner.CloseDeviceAsync(userId, deviceId, closeCode, ct);
-        public ValueTask PublishPresenceAsync(UserId userId, ReadOnlyMemory<byte> presenceFrame, CancellationToken ct) => inner.PublishPresenceAsync(userId, presenceFrame, ct);
+        public ValueTask PublishPresenceAsync(UserId userId, ReadOnlyMemory<byte> presenceFrame, IReadOnlyCollection<UserId> hiddenFrom, CancellationToken ct) => inner.PublishPresenceAsync(userId, presenceFrame, hiddenFrom, ct);
         public ValueTask InvalidateChatAsync(ChatId chatId, CancellationToken ct) => inner.InvalidateChatAsync(chatId, ct);
         public ValueTask RegisterAsync(UserId userId, DeviceId deviceId, CancellationToken ct) => inner.RegisterAsync(userId, deviceId, ct);
     }

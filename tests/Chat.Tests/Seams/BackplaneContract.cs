@@ -141,7 +141,7 @@ public abstract class BackplaneContract : IAsyncLifetime
     private async Task BroadcastBarrierAsync(Node from)
     {
         string mark = $"presence-barrier-{Interlocked.Increment(ref _barriers)}";
-        await from.Backplane.PublishPresenceAsync(new UserId(_probe.UserId), PresenceFrame(mark), None);
+        await from.Backplane.PublishPresenceAsync(new UserId(_probe.UserId), PresenceFrame(mark), [], None);
         await Eventually.TrueAsync(() => _probe.Devices.All(d => d.Has(mark)), $"{mark} published on every node");
     }
 
@@ -252,7 +252,7 @@ public abstract class BackplaneContract : IAsyncLifetime
         N(2).Hub.Subscribe(new UserId(subject), s2);
         N(1).Hub.Subscribe(new UserId(someoneElse), elsewhere);
 
-        await N(1).Backplane.PublishPresenceAsync(new UserId(subject), PresenceFrame("online"), None);
+        await N(1).Backplane.PublishPresenceAsync(new UserId(subject), PresenceFrame("online"), [], None);
         await BroadcastBarrierAsync(N(1));
         Assert.Equal(["online"], s0.Frames);
         Assert.Equal(["online"], s1.Frames);
@@ -261,11 +261,29 @@ public abstract class BackplaneContract : IAsyncLifetime
         Assert.Empty(subjectDevice.Frames); // being connected is not subscribing
 
         N(2).Hub.Unsubscribe(new UserId(subject), s2);
-        await N(0).Backplane.PublishPresenceAsync(new UserId(subject), PresenceFrame("away"), None);
+        await N(0).Backplane.PublishPresenceAsync(new UserId(subject), PresenceFrame("away"), [], None);
         await BroadcastBarrierAsync(N(0));
         Assert.Equal(["online", "away"], s0.Frames);
         Assert.Equal(["online", "away"], s1.Frames);
         Assert.Equal(["online"], s2.Frames);
+    }
+
+    [SeamFact]
+    public async Task Presence_frames_skip_the_users_they_are_hidden_from_on_every_node()
+    {
+        string subject = NewUser(), blocked = NewUser(), watcher = NewUser();
+        var blocked0 = await ConnectAsync(N(0), blocked);
+        var blocked2 = await ConnectAsync(N(2), blocked);
+        var watcher2 = await ConnectAsync(N(2), watcher);
+        N(0).Hub.Subscribe(new UserId(subject), blocked0);
+        N(2).Hub.Subscribe(new UserId(subject), blocked2);
+        N(2).Hub.Subscribe(new UserId(subject), watcher2);
+
+        await N(1).Backplane.PublishPresenceAsync(new UserId(subject), PresenceFrame("online"), [new UserId(blocked)], None);
+        await BroadcastBarrierAsync(N(1));
+        Assert.Equal(["online"], watcher2.Frames);
+        Assert.Empty(blocked0.Frames);
+        Assert.Empty(blocked2.Frames);
     }
 
     // ---- chat cache invalidation

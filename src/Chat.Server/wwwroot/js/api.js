@@ -8,12 +8,13 @@
 /**
  * @typedef {{user_id: string, username: string, display_name: string, device_id: string, token: string}} AuthResponse
  * @typedef {{device_id: string, device_name: string, created_at: number, last_active: number, online: boolean, last_used_at: number}} Device
- * @typedef {{user_id: string, username: string, display_name: string, created_at: number}} Me
+ * @typedef {{send_read_receipts: boolean, share_presence: boolean}} PrivacySettings
+ * @typedef {{user_id: string, username: string, display_name: string, created_at: number, settings: PrivacySettings}} Me
  * @typedef {{max_content_bytes: number, max_file_bytes: number}} Limits
  * @typedef {{mode: 'open' | 'invite' | 'closed'}} Registration
- * @typedef {{user_id: string, username: string, display_name: string, status?: PresenceStatus, last_seen?: number}} User
+ * @typedef {{user_id: string, username: string, display_name: string, status?: PresenceStatus, last_seen?: number | null}} User
  * @typedef {'online' | 'away' | 'offline'} PresenceStatus
- * @typedef {{user_id: string, status: PresenceStatus, last_seen: number}} Presence
+ * @typedef {{user_id: string, status: PresenceStatus, last_seen: number | null}} Presence
  * @typedef {{message_id: string, seq: number, from: string, content: string, timestamp: number,
  *   deleted?: boolean, edited_at?: number | null, rev?: number}} LastMessage
  * @typedef {{
@@ -155,8 +156,17 @@ export class ApiClient {
     return this.request('POST', '/api/auth/password', { current_password: current, new_password: next }, { checksPassword: true });
   }
 
-  /** @param {{display_name?: string}} body @returns {Promise<Me>} */
+  /** @param {{display_name?: string, settings?: Partial<PrivacySettings>}} body @returns {Promise<Me>} */
   updateMe(body) { return this.request('PATCH', '/api/users/me', body); }
+
+  /** The users you blocked. @returns {Promise<{users: User[]}>} */
+  blocks() { return this.request('GET', '/api/users/me/blocks'); }
+
+  /** @param {string} userId @returns {Promise<void>} */
+  block(userId) { return this.request('POST', '/api/users/me/blocks', { user_id: userId }); }
+
+  /** @param {string} userId @returns {Promise<void>} */
+  unblock(userId) { return this.request('DELETE', `/api/users/me/blocks/${enc(userId)}`); }
 
   // ---- users and presence
 

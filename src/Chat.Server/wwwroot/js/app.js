@@ -177,6 +177,7 @@ async function startMain(session) {
     onBack: () => navigate(null),
     openImage: (url, name) => dialogs.showImage(url, name),
     openGroup: (groupId) => dialogs.showGroup(groupId),
+    toggleBlock: (userId) => dialogs.toggleBlock(userId),
   });
   conversation = conv;
   const dialogs = new Dialogs(s, (chatId) => navigate(chatId), () => navigate(null));

@@ -3,7 +3,9 @@
  * WebSocket client for the chat server (PROTOCOL.md v1, "WebSocket"). No DOM beyond `WebSocket`,
  * `localStorage` and window online/offline events, no UI state: the reference JavaScript client.
  *
- * - connects to `/ws?token=…`, reconnects with exponential backoff and full jitter;
+ * - connects to `/ws` and authenticates with a first `{"type":"auth","token"}` frame, so the token
+ *   is never in a URL (docs/api.md "Authenticating with a first frame"); reconnects with
+ *   exponential backoff and full jitter;
  * - sends `heartbeat` every `heartbeat_interval_ms` announced by `ready`, and treats a silent
  *   socket (no frame for two intervals) as dead;
  * - acknowledges every `new_message` after the listeners ran (coalesced per chat: `ack` is cumulative);
@@ -27,7 +29,7 @@
  * }} ReadReceiptFrame
  * @typedef {{type: 'sync_read', chat_id: string, last_read_message_id: string, seq: number}} SyncReadFrame
  * @typedef {{type: 'typing_start' | 'typing_stop', chat_id: string, user_id: string}} TypingFrame
- * @typedef {{type: 'presence_update', user_id: string, status: import('./api.js').PresenceStatus, last_seen: number}} PresenceFrame
+ * @typedef {{type: 'presence_update', user_id: string, status: import('./api.js').PresenceStatus, last_seen: number | null}} PresenceFrame
  * @typedef {{
  *   type: 'group_update', group_id: string, action: import('./api.js').GroupAction,
  *   user_ids: string[], by: string, name?: string | null,
@@ -79,8 +81,9 @@ export class ChatSocket extends EventTarget {
    */
   constructor(options) {
     super();
-    const base = options.url ?? `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws`;
-    this.url = `${base}?token=${encodeURIComponent(options.token)}`;
+    this.url = options.url ?? `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws`;
+    /** @private sent in the first frame of every connection, never in the URL */
+    this.token = options.token;
     this.minDelayMs = options.minDelayMs ?? 500;
     this.maxDelayMs = options.maxDelayMs ?? 30000;
     this.autoAck = options.autoAck ?? true;
@@ -175,6 +178,10 @@ export class ChatSocket extends EventTarget {
       return;
     }
     this.ws = ws;
+    ws.onopen = () => {
+      if (this.ws !== ws) return;
+      try { ws.send(JSON.stringify({ type: 'auth', token: this.token })); } catch { /* onclose follows */ }
+    };
     ws.onmessage = (e) => this.onFrame(ws, e.data);
     ws.onclose = (e) => {
       if (this.ws !== ws) return;

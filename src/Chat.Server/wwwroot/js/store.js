@@ -64,7 +64,7 @@ import { groupTimeline } from './store/group-timeline.js';
  *
  * @typedef {{onSignedOut?: (reason: string) => void}} StoreHooks
  *
- * @typedef {'chats' | 'conversation' | 'older' | 'newer' | 'typing' | 'presence' | 'users' | 'connection' | 'pending' | 'group' | 'removed' | 'error'} ChangeKind
+ * @typedef {'chats' | 'conversation' | 'older' | 'newer' | 'typing' | 'presence' | 'users' | 'connection' | 'pending' | 'group' | 'removed' | 'blocks' | 'error'} ChangeKind
  */
 /** @import { ChatSocket } from './socket.js' */
 
@@ -96,7 +96,9 @@ class StoreState extends EventTarget {
     this.pending = new Map();
     /** @type {Map<string, Map<string, ReturnType<typeof setTimeout>>>} chat → typing user → expiry */
     this.typing = new Map();
-    /** @type {Map<string, {status: PresenceStatus, last_seen: number}>} */
+    /** The users you blocked (GET /api/users/me/blocks). @type {Set<string>} */
+    this.blocked = new Set();
+    /** last_seen is null where the user's privacy hides it. @type {Map<string, {status: PresenceStatus, last_seen: number | null}>} */
     this.presence = new Map();
     /** @type {Map<string, User>} */
     this.users = new Map();

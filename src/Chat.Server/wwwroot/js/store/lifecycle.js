@@ -22,6 +22,7 @@ export const lifecycle = {
     socket.addEventListener('frame', (e) => this.onFrame(/** @type {CustomEvent<ServerFrame>} */ (e).detail));
     socket.connect();
     this.api.limits().then((l) => { this.limits = l; }).catch(() => {});
+    this.loadBlocks();
     try {
       await this.loadChats();
     } catch (err) {

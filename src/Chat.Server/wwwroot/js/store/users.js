@@ -22,13 +22,35 @@ export const usersAndPresence = {
     if (!p) {
       p = this.api.user(userId).then((u) => {
         this.users.set(userId, u);
-        if (u.status && !this.presence.has(userId)) this.presence.set(userId, { status: u.status, last_seen: u.last_seen ?? 0 });
+        if (u.status && !this.presence.has(userId)) this.presence.set(userId, { status: u.status, last_seen: u.last_seen ?? null });
         this.emit('users');
         return u;
       }, () => null);
       this.userFetches.set(userId, p);
     }
     return p;
+  },
+
+  /** @this {ChatStore} */
+  async loadBlocks() {
+    try {
+      const { users } = await this.api.blocks();
+      this.blocked = new Set(users.map((u) => u.user_id));
+      for (const u of users) this.users.set(u.user_id, { ...this.users.get(u.user_id), ...u });
+      this.emit('blocks');
+    } catch (err) {
+      this.report(err);
+    }
+  },
+
+  /** Blocks or unblocks a user (the server refuses their direct messages and hides your presence and typing from them).
+   * @param {string} userId @param {boolean} block @this {ChatStore} */
+  async setBlocked(userId, block) {
+    if (block) await this.api.block(userId);
+    else await this.api.unblock(userId);
+    if (block) this.blocked.add(userId);
+    else this.blocked.delete(userId);
+    this.emit('blocks');
   },
 
   /** @param {string[]} userIds @this {ChatStore} */

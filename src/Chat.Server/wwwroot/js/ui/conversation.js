@@ -39,7 +39,7 @@ const TICKS = {
 export class ConversationView {
   /**
    * @param {ChatStore} store
-   * @param {{onBack: () => void, openImage: (url: string, name: string) => void, openGroup: (groupId: string) => void}} hooks
+   * @param {{onBack: () => void, openImage: (url: string, name: string) => void, openGroup: (groupId: string) => void, toggleBlock: (userId: string) => void}} hooks
    */
   constructor(store, hooks) {
     this.store = store;
@@ -62,6 +62,7 @@ export class ConversationView {
     this.fileInput = /** @type {HTMLInputElement} */ ($('#file-input'));
     this.overlay = $('#drop-overlay');
     this.groupBtn = /** @type {HTMLButtonElement} */ ($('#btn-group-info'));
+    this.blockBtn = /** @type {HTMLButtonElement} */ ($('#btn-block'));
     /** @type {Map<string, HTMLElement>} */
     this.elements = new Map();
     /** @type {Map<string, string>} unsent drafts per chat */
@@ -83,6 +84,10 @@ export class ConversationView {
     this.bindDrop();
     $('#btn-back').addEventListener('click', () => hooks.onBack());
     this.groupBtn.addEventListener('click', () => { if (this.chatId) hooks.openGroup(this.chatId); });
+    this.blockBtn.addEventListener('click', () => {
+      const partner = this.chatId ? this.store.directPartner(this.chatId) : null;
+      if (partner) hooks.toggleBlock(partner);
+    });
     this.latestBtn.addEventListener('click', () => this.jumpToLatest());
     window.addEventListener('focus', () => this.scheduleReadCheck());
     document.addEventListener('visibilitychange', () => this.scheduleReadCheck());
@@ -186,6 +191,8 @@ export class ConversationView {
     this.avatarEl.style.setProperty('--h', String(hue(chatId)));
     const partner = s.directPartner(chatId);
     this.groupBtn.hidden = !s.isGroup(chatId) || !!s.convs.get(chatId)?.removed;
+    this.blockBtn.hidden = !partner || partner === s.me;
+    this.blockBtn.textContent = partner && s.blocked.has(partner) ? 'Unblock' : 'Block';
     let sub = '';
     let state = '';
     if (partner === s.me) {
@@ -194,6 +201,7 @@ export class ConversationView {
       const p = s.presence.get(partner);
       state = p?.status ?? 'offline';
       sub = state === 'online' ? 'online' : state === 'away' ? 'away' : fmtLastSeen(p?.last_seen ?? 0);
+      if (s.blocked.has(partner)) sub = 'blocked';
     } else {
       const g = s.convs.get(chatId)?.group;
       const count = g?.members.length ?? s.chats.get(chatId)?.member_count;

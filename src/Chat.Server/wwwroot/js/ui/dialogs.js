@@ -52,6 +52,7 @@ export class Dialogs {
     $('#btn-sign-out-others').addEventListener('click', () => this.signOutOthers());
     $('#form-profile').addEventListener('submit', (e) => this.submitProfile(e));
     $('#form-password').addEventListener('submit', (e) => this.submitPassword(e));
+    for (const id of ['#privacy-receipts', '#privacy-presence']) $(id).addEventListener('change', () => this.savePrivacy());
     this.image.addEventListener('click', (e) => { if (e.target === this.image) this.image.close(); });
     this.bindPeoplePickers();
 
@@ -264,6 +265,44 @@ export class Dialogs {
     return new Promise((resolve) => dlg.addEventListener('close', () => resolve(dlg.returnValue === 'ok'), { once: true }));
   }
 
+  // ---- blocking and privacy
+
+  /** Blocks after asking, or unblocks at once. @param {string} userId */
+  async toggleBlock(userId) {
+    const name = this.store.displayName(userId);
+    const blocked = this.store.blocked.has(userId);
+    if (!blocked && !await this.ask(`Block ${name}?`,
+      `${name} will not be able to send you messages here, and will see you offline and not typing. Groups are unaffected.`, 'Block')) return;
+    try {
+      await this.store.setBlocked(userId, !blocked);
+      toast(blocked ? `${name} is unblocked.` : `${name} is blocked.`);
+    } catch (err) {
+      toast(/** @type {Error} */ (err).message);
+    }
+  }
+
+  renderBlocks() {
+    const ids = [...this.store.blocked];
+    $('#block-list').replaceChildren(...(ids.length ? ids.map((id) => h('li', { 'data-testid': 'blocked-user' },
+      h('span', { class: 'grow', text: this.store.displayName(id) }),
+      h('button', { type: 'button', class: 'link', 'data-testid': 'unblock', onClick: async () => { await this.toggleBlock(id); this.renderBlocks(); } }, 'Unblock')))
+      : [h('li', { class: 'muted', text: 'Nobody.' })]));
+  }
+
+  async savePrivacy() {
+    showError(this.devices, 'devices-error', '');
+    const receipts = /** @type {HTMLInputElement} */ ($('#privacy-receipts'));
+    const presence = /** @type {HTMLInputElement} */ ($('#privacy-presence'));
+    try {
+      const me = await this.store.api.updateMe({ settings: { send_read_receipts: receipts.checked, share_presence: presence.checked } });
+      receipts.checked = me.settings.send_read_receipts;
+      presence.checked = me.settings.share_presence;
+      toast('Privacy settings saved.');
+    } catch (err) {
+      showError(this.devices, 'devices-error', /** @type {Error} */ (err).message);
+    }
+  }
+
   // ---- devices
 
   async showDevices() {
@@ -272,6 +311,11 @@ export class Dialogs {
     /** @type {HTMLFormElement} */ ($('#form-password')).reset();
     $('#device-list').replaceChildren(h('li', { class: 'muted', text: 'Loading…' }));
     this.devices.showModal();
+    this.renderBlocks();
+    this.store.api.me().then((me) => {
+      /** @type {HTMLInputElement} */ ($('#privacy-receipts')).checked = me.settings.send_read_receipts;
+      /** @type {HTMLInputElement} */ ($('#privacy-presence')).checked = me.settings.share_presence;
+    }, (err) => showError(this.devices, 'devices-error', /** @type {Error} */ (err).message));
     await this.renderDevices();
   }
 
