@@ -14,6 +14,8 @@ internal sealed record SeamChoice(StorageProvider Storage, BackplaneProvider Bac
     {
         var chat = config.GetSection(ChatOptions.Section);
         var defaults = new ChatOptions();
+        // Not a seam, but a mode name like the providers: checked here so "1" or a typo is one clear line too.
+        Parse(chat.GetSection(nameof(ChatOptions.Auth)), nameof(AuthOptions.Registration), defaults.Auth.Registration);
         return new SeamChoice(
             Parse(chat, nameof(ChatOptions.Storage), defaults.Storage),
             Parse(chat, nameof(ChatOptions.Backplane), defaults.Backplane),

@@ -33,6 +33,8 @@ public sealed class OptionsValidationTests
     [InlineData("Chat:Storage must be 'sqlite' or 'postgres' (got '1').", "Chat:Storage=1")]
     [InlineData("Chat:Backplane must be 'local' or 'redis' (got 'zeromq').", "Chat:Backplane=zeromq")]
     [InlineData("Chat:Blobs must be 'local' or 's3' (got 'ftp').", "Chat:Blobs=ftp")]
+    [InlineData("Chat:Auth:Registration must be 'open' or 'invite' or 'closed' (got 'invites').", "Chat:Auth:Registration=invites")]
+    [InlineData("Chat:Auth:Registration must be 'open' or 'invite' or 'closed' (got '1').", "Chat:Auth:Registration=1")]
     [InlineData("Chat:Blobs=s3 needs Chat:S3:ServiceUrl and Chat:S3:Bucket.", "Chat:Blobs=s3", "Chat:S3:ServiceUrl=http://127.0.0.1:1")]
     [InlineData("Chat:Redis:RefreshSeconds must be below Chat:Redis:EntryTtlSeconds.",
         "Chat:Backplane=redis", "ConnectionStrings:Redis=127.0.0.1:6379", "Chat:BlobsShared=true", "Chat:Redis:RefreshSeconds=60")]
