@@ -17,6 +17,7 @@ internal static class ChatPipeline
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
         app.MapHealthChecks("/healthz");
         app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapOpenApi(); // GET /openapi/v1.json, anonymous like the contract it describes
         app.MapChatApi();
         app.MapChatFiles();
         app.MapChatWebSocket();

@@ -56,6 +56,7 @@ internal static class ChatServiceRegistration
         services.AddChatPush();
         services.AddChatGateway();
         services.AddChatTelemetry();
+        services.AddOpenApi();
         return builder;
     }
 

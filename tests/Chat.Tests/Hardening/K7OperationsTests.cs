@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Chat.Backplane.Redis;
 using Chat.Tests.Cluster;
 using Chat.Tests.Infrastructure;
@@ -95,5 +96,20 @@ public sealed class K7OperationsTests
         string line = await TargetInfoAsync(cluster[0]);
         Assert.Contains("service_name=\"chat-server\"", line, StringComparison.Ordinal);
         Assert.Contains($"service_instance_id=\"{nodeId}\"", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_OpenAPI_document_is_served_anonymously_and_lists_the_REST_API()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        using var response = await http.GetAsync("/openapi/v1.json");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.StartsWith("3.", doc.RootElement.GetProperty("openapi").GetString(), StringComparison.Ordinal);
+        var paths = doc.RootElement.GetProperty("paths");
+        foreach (string path in new[] { "/api/auth/login", "/api/auth/register", "/api/chats/{chatId}/messages", "/api/groups", "/api/users/{userId}/chats" })
+            Assert.True(paths.TryGetProperty(path, out _), path + " is missing from the OpenAPI document");
+        Assert.True(paths.GetProperty("/api/auth/login").TryGetProperty("post", out _));
     }
 }
