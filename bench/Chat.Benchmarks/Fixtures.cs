@@ -40,7 +40,7 @@ internal static class Fixtures
         internal FanOutScene(int recipients, int queueFrames)
         {
             // The hub touches the membership cache only to invalidate a chat, which fan-out never does.
-            _hub = new ConnectionHub(new MembershipCache(null!, null!, Options.Create(new ChatOptions()), new ChatMetrics()));
+            _hub = new ConnectionHub(new MembershipCache(null!, null!, null!, Options.Create(new ChatOptions()), new ChatMetrics()));
             _members = Enumerable.Range(0, recipients + 1).Select(_ => new UserId(NewUserId())).ToArray();
             _sinks = _members.Select(u => new Sink(u, new DeviceId("device-" + u.Value), queueFrames)).ToArray();
             _senderDevice = _sinks[0].DeviceId;

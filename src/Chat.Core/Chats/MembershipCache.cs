@@ -9,11 +9,14 @@ namespace Chat.Core.Chats;
 public sealed class ChatMembers
 {
     private readonly HashSet<UserId> _set;
+    private readonly HashSet<UserId>? _blockedSenders;
 
-    public ChatMembers(ChatId chatId, bool isGroup, IReadOnlyList<string> members)
+    /// <param name="blockedSenders">Direct chats: the members the other member blocked (v1.1 blocking); they may not send here.</param>
+    public ChatMembers(ChatId chatId, bool isGroup, IReadOnlyList<string> members, IReadOnlyCollection<string>? blockedSenders = null)
     {
         ChatId = chatId;
         IsGroup = isGroup;
+        _blockedSenders = blockedSenders is { Count: > 0 } ? [.. UserId.From(blockedSenders)] : null;
         // Wrapped once when the entry is loaded: every send fans out to this list without converting anything.
         Members = UserId.From(members);
         _set = [.. Members];
@@ -23,6 +26,7 @@ public sealed class ChatMembers
     public bool IsGroup { get; }
     public IReadOnlyList<UserId> Members { get; }
     public bool Contains(UserId userId) => _set.Contains(userId);
+    public bool IsBlockedSender(UserId userId) => _blockedSenders?.Contains(userId) ?? false;
 }
 
 /// <summary>What a caller that is not a member of the chat is told.</summary>
@@ -36,9 +40,10 @@ public enum NonMember
 
 /// <summary>
 /// Who is in a chat, cached: the hot path (every send, ack, read and typing event) must not query the store.
-/// Direct chats never change; group entries are dropped on every membership change (on every node, via the backplane).
+/// Group entries are dropped on every membership change, direct-chat entries on every block or unblock between the two
+/// (on every node, via the backplane).
 /// </summary>
-public sealed class MembershipCache(IGroupStore groups, IUserStore users, IOptions<ChatOptions> options, ChatMetrics metrics)
+public sealed class MembershipCache(IGroupStore groups, IUserStore users, IPrivacyStore privacy, IOptions<ChatOptions> options, ChatMetrics metrics)
 {
     private readonly BoundedCache<string, ChatMembers> _cache = new("memberships", options.Value.Caches.Memberships, metrics, StringComparer.Ordinal);
 
@@ -56,7 +61,14 @@ public sealed class MembershipCache(IGroupStore groups, IUserStore users, IOptio
         {
             var found = await users.GetUsersAsync(chat.UserA == chat.UserB ? [chat.UserA!] : [chat.UserA!, chat.UserB!], ct);
             int expected = chat.UserA == chat.UserB ? 1 : 2;
-            loaded = found.Count == expected ? new ChatMembers(new ChatId(chat.Id), false, found.Select(u => u.UserId).ToArray()) : null;
+            if (found.Count != expected) return null;
+            var blocked = new List<string>(2);
+            if (expected == 2)
+            {
+                if ((await privacy.GetBlockersAsync(chat.UserA!, [chat.UserB!], ct)).Count > 0) blocked.Add(chat.UserA!);
+                if ((await privacy.GetBlockersAsync(chat.UserB!, [chat.UserA!], ct)).Count > 0) blocked.Add(chat.UserB!);
+            }
+            loaded = new ChatMembers(new ChatId(chat.Id), false, found.Select(u => u.UserId).ToArray(), blocked);
         }
         else
         {

@@ -11,7 +11,7 @@ namespace Chat.Core.Messaging;
 public sealed class MessagingService(
     MembershipCache membership, IRateLimiter rateLimiter, IAttachments attachments,
     MessageCommitter committer, IMessageStore messages, IOptions<ChatOptions> options, TimeProvider time,
-    MentionResolver mentions, IRichMessageStore rich, IPrivacyStore blocks)
+    MentionResolver mentions, IRichMessageStore rich)
 {
     private readonly int _maxContentBytes = options.Value.Limits.MaxContentBytes;
 
@@ -35,8 +35,8 @@ public sealed class MessagingService(
         {
             _ = ChatRef.TryParse(members.ChatId.Value, out var chat);
             peer = chat.Other(userId)!;
-            // v1.1 blocking: the peer refuses this sender's messages; asked of the store so every node agrees at once.
-            if ((await blocks.GetBlockersAsync(userId, [peer], ct)).Count > 0)
+            // v1.1 blocking: the peer refuses this sender's messages (cached with the members, dropped on every node by a block).
+            if (members.IsBlockedSender(sender.UserId))
                 throw ChatException.Forbidden("You cannot send messages to this user.");
         }
         if (fileId is not null) await attachments.EnsureAttachableAsync(fileId, userId, ct);

@@ -9,8 +9,8 @@ namespace Chat.Core.People;
 /// <summary>
 /// Blocking (PROTOCOL.md v1.1): one-way. The blocked user cannot send to the direct chat with the blocker and gets no
 /// typing or presence from them (sees them offline, no last seen); groups are unaffected. The rules are enforced where
-/// those paths start (<see cref="PrivacyRules"/>, the send path); this service changes them and tells the blocked user's
-/// devices at once what they may see now.
+/// those paths start (<see cref="PrivacyRules"/>; the send path through the direct chat's cached members, which this
+/// service drops on every node); it changes them and tells the blocked user's devices at once what they may see now.
 /// </summary>
 public sealed class BlockService(IUserStore users, IPrivacyStore blocks, PresenceService presence, IBackplane backplane, TimeProvider time)
 {
@@ -18,6 +18,7 @@ public sealed class BlockService(IUserStore users, IPrivacyStore blocks, Presenc
     {
         await RequireOtherUserAsync(userId, targetId, ct);
         await blocks.BlockAsync(userId, targetId!, time.GetUtcNow().ToUnixTimeMilliseconds(), ct);
+        await backplane.InvalidateChatAsync(new ChatId(ChatRef.Direct(userId, targetId!)), ct);
         await TellAsync(targetId!, PresenceDto.Hidden(userId), ct);
     }
 
@@ -25,6 +26,7 @@ public sealed class BlockService(IUserStore users, IPrivacyStore blocks, Presenc
     {
         await RequireOtherUserAsync(userId, targetId, ct);
         await blocks.UnblockAsync(userId, targetId!, ct);
+        await backplane.InvalidateChatAsync(new ChatId(ChatRef.Direct(userId, targetId!)), ct);
         await TellAsync(targetId!, (await presence.GetAsync(targetId!, [userId], ct))[0], ct);
     }
 

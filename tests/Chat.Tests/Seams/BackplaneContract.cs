@@ -46,7 +46,7 @@ public abstract class BackplaneContract : IAsyncLifetime
         _store = new SqliteChatStore(Path.Combine(_dir, "chat.db"));
         for (int i = 0; i < NodeCount; i++)
         {
-            var membership = new MembershipCache(_store, _store, Options.Create(new ChatOptions()), new ChatMetrics());
+            var membership = new MembershipCache(_store, _store, _store, Options.Create(new ChatOptions()), new ChatMetrics());
             var hub = NewHub(membership);
             _nodes.Add(new Node(i, hub, membership, await StartBackplaneAsync(i, hub)));
         }
