@@ -40,21 +40,24 @@ internal static partial class PushEndpoints
     {
         var json = ChatJson.Default;
         authed.MapGet("/chats/{chatId}/settings", async (string chatId, HttpContext http, NotificationSettingsService settings, CancellationToken ct) =>
-            Results.Json(await settings.GetAsync(new UserId(Http.User(http).UserId), chatId, ct), json.ChatSettingsDto));
+            Results.Json(await settings.GetAsync(new UserId(Http.User(http).UserId), chatId, ct), json.ChatSettingsDto))
+            .Returns<ChatSettingsDto>("The caller's notification settings for a chat.", errors: 404);
         authed.MapPut("/chats/{chatId}/settings", async (string chatId, ChatSettingsDto? req, HttpContext http, NotificationSettingsService settings, CancellationToken ct) =>
-            Results.Json(await settings.SetAsync(new UserId(Http.User(http).UserId), chatId, req, ct), json.ChatSettingsDto));
+            Results.Json(await settings.SetAsync(new UserId(Http.User(http).UserId), chatId, req, ct), json.ChatSettingsDto))
+            .Returns<ChatSettingsDto>("Changes the caller's notification settings for a chat.", errors: [400, 404]);
 
-        authed.MapGet("/push/vapid-public-key", (VapidKeys keys) => Results.Json(new VapidPublicKeyResponse(keys.PublicKey), json.VapidPublicKeyResponse));
+        authed.MapGet("/push/vapid-public-key", (VapidKeys keys) => Results.Json(new VapidPublicKeyResponse(keys.PublicKey), json.VapidPublicKeyResponse))
+            .Returns<VapidPublicKeyResponse>("The server's VAPID public key for Web Push subscriptions.");
         authed.MapPost("/push/subscriptions", async (PushSubscriptionRequest? req, HttpContext http, PushSubscriptionService subs, CancellationToken ct) =>
         {
             await subs.SubscribeAsync(Http.User(http), req, ct);
             return Results.StatusCode(StatusCodes.Status201Created);
-        });
+        }).ReturnsNothing("Subscribes the calling device to Web Push.", 201, 400);
         authed.MapDelete("/push/subscriptions", async (HttpContext http, PushSubscriptionService subs, CancellationToken ct) =>
         {
             await subs.UnsubscribeAsync(Http.User(http), ct);
             return Results.NoContent();
-        });
+        }).ReturnsNothing("Removes the calling device's push subscription.");
     }
 
     [LoggerMessage(4101, LogLevel.Information, "Generated a VAPID key pair into {Path} (keep it: browsers' push subscriptions are bound to it)")]

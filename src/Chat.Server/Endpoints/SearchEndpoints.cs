@@ -11,8 +11,10 @@ internal static class SearchEndpoints
     {
         var json = ChatJson.Default;
         authed.MapGet("/search", async (string? q, string? chat_id, long? before, int? limit, HttpContext http, SearchService search, CancellationToken ct) =>
-            Results.Json(await search.SearchMessagesAsync(new UserId(Http.User(http).UserId), q, chat_id, before, limit, ct), json.SearchResults));
+            Results.Json(await search.SearchMessagesAsync(new UserId(Http.User(http).UserId), q, chat_id, before, limit, ct), json.SearchResults))
+            .Returns<SearchResults>("Searches the messages of the caller's chats.", errors: 400);
         authed.MapGet("/users/search", async (string? q, int? limit, SearchService search, CancellationToken ct) =>
-            Results.Json(await search.SearchUsersAsync(q, limit, ct), json.UserList));
+            Results.Json(await search.SearchUsersAsync(q, limit, ct), json.UserList))
+            .Returns<UserList>("Finds users by username or display name prefix.", errors: 400);
     }
 }

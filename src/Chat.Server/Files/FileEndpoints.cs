@@ -46,13 +46,17 @@ internal static partial class FileEndpoints
 
         files.MapPost("/upload-url", async (UploadUrlRequest req, HttpContext http, FileService svc, CancellationToken ct) =>
                 Results.Json(await svc.CreateUploadAsync(Http.User(http).UserId, req, ct), ChatJson.Default.UploadUrlResponse))
-            .AddEndpointFilter<RequireDeviceFilter>();
+            .AddEndpointFilter<RequireDeviceFilter>()
+            .Returns<UploadUrlResponse>("Asks for a signed link to upload one file.", 200, 400, 401, 413, 429);
 
-        files.MapPut("/{fileId}/upload", UploadAsync);
+        files.MapPut("/{fileId}/upload", UploadAsync)
+            .Returns<UploadedFile>("Uploads a file's bytes to its signed link.", 201, 400, 403, 404, 409, 413);
         files.MapMethods("/{fileId}", [HttpMethods.Get, HttpMethods.Head], (string fileId, HttpContext http, FileService svc, AuthService auth) =>
-            DownloadAsync(fileId, thumbnail: false, http, svc, auth));
+                DownloadAsync(fileId, thumbnail: false, http, svc, auth))
+            .ReturnsFile("Downloads a file, with a bearer token or a signed link.", 401, 403, 404);
         files.MapMethods("/{fileId}/thumbnail", [HttpMethods.Get, HttpMethods.Head], (string fileId, HttpContext http, FileService svc, AuthService auth) =>
-            DownloadAsync(fileId, thumbnail: true, http, svc, auth));
+                DownloadAsync(fileId, thumbnail: true, http, svc, auth))
+            .ReturnsFile("Downloads an image's thumbnail, with a bearer token or a signed link.", 401, 403, 404);
     }
 
     /// <summary><c>PUT {upload_url}</c>: the raw body streams into the blob store; the signature is the permission.</summary>

@@ -112,4 +112,53 @@ public sealed class K7OperationsTests
             Assert.True(paths.TryGetProperty(path, out _), path + " is missing from the OpenAPI document");
         Assert.True(paths.GetProperty("/api/auth/login").TryGetProperty("post", out _));
     }
+
+    private static readonly string[] Methods = ["get", "put", "post", "delete", "patch", "head"];
+
+    [Fact]
+    public async Task Every_OpenAPI_operation_has_a_summary_and_a_declared_answer()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        string text = await http.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative));
+        using var doc = JsonDocument.Parse(text);
+        var paths = doc.RootElement.GetProperty("paths");
+        var schemas = doc.RootElement.GetProperty("components").GetProperty("schemas");
+
+        // The chat list: a summary, a 200 JSON body with its "chats", and the {code, error} answers it can give.
+        var list = paths.GetProperty("/api/users/{userId}/chats").GetProperty("get");
+        Assert.False(string.IsNullOrWhiteSpace(list.GetProperty("summary").GetString()));
+        var responses = list.GetProperty("responses");
+        Assert.True(JsonSchema(responses.GetProperty("200"), schemas).GetProperty("properties").TryGetProperty("chats", out _));
+        foreach (string status in new[] { "400", "401", "403" })
+        {
+            var error = JsonSchema(responses.GetProperty(status), schemas).GetProperty("properties");
+            Assert.True(error.TryGetProperty("code", out _) && error.TryGetProperty("error", out _), status + " is not a {code, error} body");
+        }
+
+        // Every operation: an endpoint left undeclared gets no summary and a bare "200 OK" without content.
+        int operations = 0;
+        foreach (var path in paths.EnumerateObject())
+        {
+            foreach (var operation in path.Value.EnumerateObject().Where(o => Methods.Contains(o.Name)))
+            {
+                operations++;
+                string name = $"{operation.Name.ToUpperInvariant()} {path.Name}";
+                Assert.True(operation.Value.TryGetProperty("summary", out var summary) && summary.GetString() is { Length: > 0 }, name + " has no summary");
+                bool declared = operation.Value.GetProperty("responses").EnumerateObject().Any(r =>
+                    r.Value.TryGetProperty("content", out _) || r.Name is "201" or "204");
+                Assert.True(declared, name + " declares no response body and no 201/204");
+            }
+        }
+        Assert.True(operations >= 50, $"only {operations} operations in the document");
+    }
+
+    /// <summary>The JSON schema of a response, following a <c>$ref</c> into the components.</summary>
+    private static JsonElement JsonSchema(JsonElement response, JsonElement schemas)
+    {
+        var schema = response.GetProperty("content").GetProperty("application/json").GetProperty("schema");
+        return schema.TryGetProperty("$ref", out var reference)
+            ? schemas.GetProperty(reference.GetString()!["#/components/schemas/".Length..])
+            : schema;
+    }
 }
