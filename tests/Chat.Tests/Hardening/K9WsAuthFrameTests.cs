@@ -148,6 +148,17 @@ public sealed partial class K9WsAuthFrameTests
     }
 
     [Fact]
+    public async Task A_socket_still_waiting_for_its_frame_when_the_node_stops_is_closed_with_1001()
+    {
+        var server = await TestServer.StartAsync(("Chat:Gateway:AuthTimeoutSeconds", "600"));
+        await using var waiting = await ChatSocket.ConnectAsync(server.BaseAddress, token: null);
+        await ProtocolKit.EventuallyAsync(() => Task.FromResult(Gate(server).Pending == 1), "one socket pending");
+        var stopping = server.DisposeAsync().AsTask();
+        Assert.Equal(1001, await waiting.ClosedWithAsync());
+        await stopping.WaitAsync(ProtocolKit.Wait);
+    }
+
+    [Fact]
     public async Task After_the_frame_the_socket_counts_against_the_device_limit_like_a_query_socket()
     {
         await using var server = await TestServer.StartAsync(("Chat:Limits:SocketsPerDevice", "1"));
