@@ -30,15 +30,8 @@ public sealed partial class SqliteChatStore
 
     public async Task<IReadOnlyList<ChatSettingsRecord>> ListChatSettingsAsync(string userId, IReadOnlyCollection<string> chatIds, CancellationToken ct)
     {
-        var result = new List<ChatSettingsRecord>();
-        foreach (var chunk in chatIds.Distinct().Chunk(500))
-        {
-            var names = chunk.Select((_, i) => $"@p{i}").ToArray();
-            result.AddRange(await QueryAsync(
-                $"SELECT user_id, chat_id, notify, muted_until FROM chat_settings WHERE user_id=@u AND chat_id IN ({string.Join(',', names)})",
-                ReadSettings, ct, [("@u", userId), .. chunk.Select((id, i) => ($"@p{i}", (object?)id))]));
-        }
-        return result;
+        return await QueryInAsync("SELECT user_id, chat_id, notify, muted_until FROM chat_settings WHERE user_id=@u AND chat_id IN (@keys)",
+            chatIds, ReadSettings, ct, ("@u", userId));
     }
 
     public Task SetChatSettingsAsync(ChatSettingsRecord s, CancellationToken ct) => WriteAsync((c, tx) =>
@@ -68,23 +61,17 @@ public sealed partial class SqliteChatStore
 
     public async Task<IReadOnlyList<PushTargetRecord>> GetPushTargetsAsync(string chatId, IReadOnlyCollection<string> userIds, CancellationToken ct)
     {
-        var result = new List<PushTargetRecord>();
-        foreach (var chunk in userIds.Distinct().Chunk(500))
-        {
-            var names = chunk.Select((_, i) => $"@p{i}").ToArray();
-            result.AddRange(await QueryAsync($"""
-                SELECT ps.device_id, ps.user_id, ps.endpoint, ps.p256dh, ps.auth, ps.created_at,
-                       COALESCE(cs.notify, 'all'), cs.muted_until,
-                       (SELECT COUNT(*) FROM messages u WHERE u.chat_id=@c AND u.seq > COALESCE(cm.read_seq, 0) AND u.sender_id <> ps.user_id)
-                FROM push_subscriptions ps
-                JOIN devices d ON d.device_id = ps.device_id AND d.revoked = 0
-                LEFT JOIN chat_settings cs ON cs.user_id = ps.user_id AND cs.chat_id = @c
-                LEFT JOIN chat_members cm ON cm.chat_id = @c AND cm.user_id = ps.user_id
-                WHERE ps.user_id IN ({string.Join(',', names)})
-                ORDER BY ps.user_id, ps.device_id
-                """, r => new PushTargetRecord(ReadSubscription(r, 0), r.GetString(6), r.IsDBNull(7) ? null : r.GetInt64(7), r.GetInt64(8)),
-                ct, [("@c", chatId), .. chunk.Select((id, i) => ($"@p{i}", (object?)id))]));
-        }
-        return result;
+        return await QueryInAsync("""
+            SELECT ps.device_id, ps.user_id, ps.endpoint, ps.p256dh, ps.auth, ps.created_at,
+                   COALESCE(cs.notify, 'all'), cs.muted_until,
+                   (SELECT COUNT(*) FROM messages u WHERE u.chat_id=@c AND u.seq > COALESCE(cm.read_seq, 0) AND u.sender_id <> ps.user_id)
+            FROM push_subscriptions ps
+            JOIN devices d ON d.device_id = ps.device_id AND d.revoked = 0
+            LEFT JOIN chat_settings cs ON cs.user_id = ps.user_id AND cs.chat_id = @c
+            LEFT JOIN chat_members cm ON cm.chat_id = @c AND cm.user_id = ps.user_id
+            WHERE ps.user_id IN (@keys)
+            ORDER BY ps.user_id, ps.device_id
+            """, userIds, r => new PushTargetRecord(ReadSubscription(r, 0), r.GetString(6), r.IsDBNull(7) ? null : r.GetInt64(7), r.GetInt64(8)),
+            ct, ("@c", chatId));
     }
 }

@@ -31,18 +31,9 @@ public sealed partial class SqliteChatStore
     public async Task<IReadOnlyList<string>> ListBlockedAsync(string userId, CancellationToken ct) =>
         await QueryAsync("SELECT blocked_id FROM user_blocks WHERE user_id=@u ORDER BY created_at, blocked_id", r => r.GetString(0), ct, ("@u", userId));
 
-    public async Task<IReadOnlyList<string>> GetBlockersAsync(string blockedId, IReadOnlyCollection<string> userIds, CancellationToken ct)
-    {
-        var result = new List<string>();
-        foreach (var chunk in userIds.Distinct().Chunk(500))
-        {
-            var names = chunk.Select((_, i) => $"@p{i}").ToArray();
-            result.AddRange(await QueryAsync(
-                $"SELECT user_id FROM user_blocks WHERE blocked_id=@b AND user_id IN ({string.Join(',', names)})",
-                r => r.GetString(0), ct, [("@b", blockedId), .. chunk.Select((id, i) => ($"@p{i}", (object?)id))]));
-        }
-        return result;
-    }
+    public async Task<IReadOnlyList<string>> GetBlockersAsync(string blockedId, IReadOnlyCollection<string> userIds, CancellationToken ct) =>
+        await QueryInAsync("SELECT user_id FROM user_blocks WHERE blocked_id=@b AND user_id IN (@keys)", userIds, r => r.GetString(0), ct,
+            ("@b", blockedId));
 
     public Task SetPrivacyAsync(string userId, PrivacySettings settings, CancellationToken ct) => WriteAsync((c, tx) =>
     {
@@ -53,18 +44,8 @@ public sealed partial class SqliteChatStore
         return cmd.ExecuteNonQuery();
     }, ct);
 
-    public async Task<IReadOnlyDictionary<string, PrivacySettings>> GetPrivacyAsync(IReadOnlyCollection<string> userIds, CancellationToken ct)
-    {
-        var result = new Dictionary<string, PrivacySettings>(StringComparer.Ordinal);
-        foreach (var chunk in userIds.Distinct().Chunk(500))
-        {
-            var names = chunk.Select((_, i) => $"@p{i}").ToArray();
-            foreach (var (id, settings) in await QueryAsync(
-                $"SELECT user_id, send_read_receipts, share_presence FROM user_privacy WHERE user_id IN ({string.Join(',', names)})",
-                r => (r.GetString(0), new PrivacySettings(r.GetInt64(1) != 0, r.GetInt64(2) != 0)), ct,
-                [.. chunk.Select((id, i) => ($"@p{i}", (object?)id))]))
-                result[id] = settings;
-        }
-        return result;
-    }
+    public async Task<IReadOnlyDictionary<string, PrivacySettings>> GetPrivacyAsync(IReadOnlyCollection<string> userIds, CancellationToken ct) =>
+        (await QueryInAsync("SELECT user_id, send_read_receipts, share_presence FROM user_privacy WHERE user_id IN (@keys)", userIds,
+            r => (Id: r.GetString(0), Settings: new PrivacySettings(r.GetInt64(1) != 0, r.GetInt64(2) != 0)), ct))
+        .ToDictionary(x => x.Id, x => x.Settings, StringComparer.Ordinal);
 }

@@ -142,28 +142,14 @@ public sealed partial class SqliteChatStore
     public async Task<IReadOnlyList<StoredMessage>> GetMessagesBySeqAsync(string chatId, IReadOnlyCollection<long> seqs, CancellationToken ct)
     {
         if (seqs.Count == 0) return [];
-        var result = new List<StoredMessage>(seqs.Count);
-        foreach (var chunk in seqs.Distinct().Chunk(500))
-        {
-            var names = chunk.Select((_, i) => $"@p{i}").ToArray();
-            result.AddRange(await QueryAsync($"SELECT {MessageCols} FROM messages WHERE chat_id=@c AND seq IN ({string.Join(',', names)})", ReadMessage, ct,
-                [("@c", chatId), .. chunk.Select((s, i) => ($"@p{i}", (object?)s))]));
-        }
-        return result;
+        return await QueryInAsync($"SELECT {MessageCols} FROM messages WHERE chat_id=@c AND seq IN (@keys)", seqs, ReadMessage, ct, ("@c", chatId));
     }
 
     public async Task<IReadOnlyList<ReactionRecord>> GetReactionsAsync(string chatId, IReadOnlyCollection<long> seqs, CancellationToken ct)
     {
         if (seqs.Count == 0) return [];
-        var result = new List<ReactionRecord>();
-        foreach (var chunk in seqs.Distinct().Chunk(500))
-        {
-            var names = chunk.Select((_, i) => $"@p{i}").ToArray();
-            result.AddRange(await QueryAsync($"""
-                SELECT seq, emoji, user_id, rev FROM message_reactions WHERE chat_id=@c AND seq IN ({string.Join(',', names)}) ORDER BY seq, rev
-                """, r => new ReactionRecord(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetInt64(3)), ct,
-                [("@c", chatId), .. chunk.Select((s, i) => ($"@p{i}", (object?)s))]));
-        }
+        var result = await QueryInAsync("SELECT seq, emoji, user_id, rev FROM message_reactions WHERE chat_id=@c AND seq IN (@keys) ORDER BY seq, rev",
+            seqs, r => new ReactionRecord(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetInt64(3)), ct, ("@c", chatId));
         return result.OrderBy(x => x.Seq).ThenBy(x => x.Rev).ToList();
     }
 

@@ -183,6 +183,22 @@ public sealed partial class SqliteChatStore : IChatStore, ISpaceHealth, IDisposa
         return list;
     }
 
+    /// <summary>
+    /// <paramref name="sql"/> once per 500 distinct <paramref name="keys"/> (under SQLite's variable limit), with
+    /// <c>@keys</c> replaced by their parameters; the rows of every chunk, in chunk order.
+    /// </summary>
+    private async Task<List<T>> QueryInAsync<TKey, T>(string sql, IEnumerable<TKey> keys, Func<SqliteDataReader, T> map, CancellationToken ct,
+        params (string, object?)[] args)
+    {
+        var result = new List<T>();
+        foreach (var chunk in keys.Distinct().Chunk(500))
+        {
+            string names = string.Join(',', chunk.Select((_, i) => $"@p{i}"));
+            result.AddRange(await QueryAsync(sql.Replace("@keys", names), map, ct, [.. args, .. chunk.Select((k, i) => ($"@p{i}", (object?)k))]));
+        }
+        return result;
+    }
+
     private async Task<object?> ScalarAsync(string sql, CancellationToken ct, params (string, object?)[] args)
     {
         await using var c = await OpenReaderAsync(ct);
@@ -230,14 +246,7 @@ public sealed partial class SqliteChatStore : IChatStore, ISpaceHealth, IDisposa
     public async Task<IReadOnlyList<UserRecord>> GetUsersAsync(IReadOnlyCollection<string> userIds, CancellationToken ct)
     {
         if (userIds.Count == 0) return [];
-        var result = new List<UserRecord>(userIds.Count);
-        foreach (var chunk in userIds.Distinct().Chunk(500))
-        {
-            var names = chunk.Select((_, i) => $"@p{i}").ToArray();
-            result.AddRange(await QueryAsync($"SELECT {UserCols} FROM users WHERE user_id IN ({string.Join(',', names)})", ReadUser, ct,
-                chunk.Select((id, i) => ($"@p{i}", (object?)id)).ToArray()));
-        }
-        return result;
+        return await QueryInAsync($"SELECT {UserCols} FROM users WHERE user_id IN (@keys)", userIds, ReadUser, ct);
     }
 
     private const string DeviceCols = "device_id, user_id, device_name, token_hash, created_at, last_active";
