@@ -48,6 +48,8 @@ public sealed record TypingFrame(string Type, string ChatId, string UserId);
 
 public sealed record PresenceFrame(string UserId, string Status, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] long? LastSeen)
 {
+    public static PresenceFrame Of(PresenceDto p) => new(p.UserId, p.Status, p.LastSeen);
+
     [JsonPropertyOrder(-1)]
     public string Type => "presence_update";
 }

@@ -40,7 +40,7 @@ public sealed class BlockService(IUserStore users, IPrivacyStore blocks, Presenc
 
     /// <summary>The other user's devices, wherever they are connected, get the presence they may see now.</summary>
     private ValueTask TellAsync(string viewerId, PresenceDto p, CancellationToken ct) =>
-        backplane.SendToUsersAsync([new UserId(viewerId)], new OutboundEvent(Frames.Encode(new PresenceFrame(p.UserId, p.Status, p.LastSeen))), ct);
+        backplane.SendToUsersAsync([new UserId(viewerId)], new OutboundEvent(Frames.Encode(PresenceFrame.Of(p))), ct);
 
     private async Task RequireOtherUserAsync(string userId, string? targetId, CancellationToken ct)
     {

@@ -16,11 +16,8 @@ public sealed class PrivacyRules(IPrivacyStore store)
     public async Task<HashSet<string>> PresenceHiddenAsync(string viewerId, IReadOnlyCollection<string> userIds, CancellationToken ct)
     {
         var others = userIds.Where(id => id != viewerId).ToList();
-        var hidden = new HashSet<string>(StringComparer.Ordinal);
-        if (others.Count == 0) return hidden;
-        foreach (var (id, s) in await store.GetPrivacyAsync(others, ct))
-            if (!s.SharePresence) hidden.Add(id);
-        hidden.UnionWith(await store.GetBlockersAsync(viewerId, others, ct));
+        var hidden = await SwitchedOffAsync(others, s => s.SharePresence, ct);
+        if (others.Count > 0) hidden.UnionWith(await store.GetBlockersAsync(viewerId, others, ct));
         return hidden;
     }
 
@@ -33,20 +30,20 @@ public sealed class PrivacyRules(IPrivacyStore store)
     /// </summary>
     public async Task<IReadOnlyList<MemberPointers>> VisiblePointersAsync(IReadOnlyList<MemberPointers> all, string viewerId, CancellationToken ct)
     {
-        var silent = await SilentReadersAsync(all.Where(p => p.UserId != viewerId && p.ReadSeq > 0).Select(p => p.UserId).ToList(), ct);
+        var silent = await SwitchedOffAsync(all.Where(p => p.UserId != viewerId && p.ReadSeq > 0).Select(p => p.UserId).ToList(), s => s.SendReadReceipts, ct);
         if (silent.Count == 0) return all;
         return all.Select(p => silent.Contains(p.UserId)
             ? p with { DeliveredSeq = Math.Max(p.DeliveredSeq, p.ReadSeq), ReadSeq = 0 }
             : p).ToList();
     }
 
-    /// <summary>Those of <paramref name="userIds"/> who switched read receipts off.</summary>
-    public async Task<HashSet<string>> SilentReadersAsync(IReadOnlyCollection<string> userIds, CancellationToken ct)
+    /// <summary>Those of <paramref name="userIds"/> who switched off the setting <paramref name="isOn"/> reads.</summary>
+    private async Task<HashSet<string>> SwitchedOffAsync(IReadOnlyCollection<string> userIds, Func<PrivacySettings, bool> isOn, CancellationToken ct)
     {
-        var silent = new HashSet<string>(StringComparer.Ordinal);
-        if (userIds.Count == 0) return silent;
+        var off = new HashSet<string>(StringComparer.Ordinal);
+        if (userIds.Count == 0) return off;
         foreach (var (id, s) in await store.GetPrivacyAsync(userIds, ct))
-            if (!s.SendReadReceipts) silent.Add(id);
-        return silent;
+            if (!isOn(s)) off.Add(id);
+        return off;
     }
 }

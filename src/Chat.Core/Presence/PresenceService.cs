@@ -97,7 +97,7 @@ public sealed partial class PresenceService(
             hub.Subscribe(new UserId(id), sink);
         }
         foreach (var p in await GetAsync(sink.UserId.Value, userIds.Distinct(StringComparer.Ordinal).ToList(), ct))
-            sink.TrySend(Frames.Encode(new PresenceFrame(p.UserId, p.Status, p.LastSeen)));
+            sink.TrySend(Frames.Encode(PresenceFrame.Of(p)));
     }
 
     public void Unsubscribe(IDeviceSink sink, HashSet<string> subscriptions, IReadOnlyList<string>? userIds)
@@ -114,8 +114,8 @@ public sealed partial class PresenceService(
     }
 
     /// <summary>
-    /// A user's privacy changed (share_presence switched, or they blocked or unblocked someone): tells every
-    /// subscriber what it may see now, even when the status itself did not change.
+    /// A user switched share_presence: tells every subscriber what it may see now, even when the status itself did
+    /// not change. (A block or unblock tells only the user concerned: <see cref="People.BlockService"/>.)
     /// </summary>
     public async Task RepublishAsync(string userId, CancellationToken ct)
     {
@@ -123,7 +123,7 @@ public sealed partial class PresenceService(
         var (status, lastSeen) = Derive(facts, Now);
         await store.TryMarkAnnouncedAsync(userId, status, ct);
         bool shared = (await privacy.SettingsOfAsync(userId, ct)).SharePresence;
-        await PublishAsync(shared ? new(userId, status, lastSeen) : new(userId, PresenceStatus.Offline, null), ct);
+        await PublishAsync(shared ? new(userId, status, lastSeen) : PresenceFrame.Of(PresenceDto.Hidden(userId)), ct);
     }
 
     private async Task PublishIfChangedAsync(PresenceFacts facts, CancellationToken ct)
